@@ -1,0 +1,1 @@
+"""ferrybot bot package."""

@@ -1,0 +1,1 @@
+"""ferrybot schemas package."""
