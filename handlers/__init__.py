@@ -1,1 +1,1 @@
-"""ferrybot handlers package."""
+"""Feature handlers: every module here is imported at start and registers itself."""

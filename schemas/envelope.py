@@ -24,11 +24,15 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: Literal[1] = 1
-    id: str = Field(min_length=1, max_length=200, description="The sender's delivery id: the dedupe key.")
+    id: str = Field(
+        min_length=1, max_length=200, description="The sender's delivery id: the dedupe key."
+    )
     source: Source
     event: str = Field(min_length=1, max_length=100, description="Event name, e.g. pull_request.")
     action: str | None = Field(default=None, max_length=100)
-    subject: str = Field(min_length=1, max_length=400, description="Partition key, e.g. github/acme/app#42.")
+    subject: str = Field(
+        min_length=1, max_length=400, description="Partition key, e.g. github/acme/app#42."
+    )
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     installation_id: int | None = None
     payload: Any = Field(description="The sender's JSON body, parsed.")

@@ -1,0 +1,127 @@
+"""Publish a check on a commit: one check run per name and SHA, or a commit status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import gidgethub
+from gidgethub.abc import GitHubAPI
+
+# GitHub truncates nothing for us: it refuses output over these sizes with a 422.
+MAX_SUMMARY = 65_535
+MAX_STATUS_DESCRIPTION = 140
+
+
+class Conclusion(StrEnum):
+    """Check-run conclusions ferrybot uses."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a check found, ready to publish."""
+
+    name: str
+    conclusion: Conclusion
+    title: str
+    summary: str
+    text: str | None = None
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+
+    def output(self) -> dict[str, Any]:
+        """The check run `output` object."""
+        output: dict[str, Any] = {"title": self.title, "summary": self.summary[:MAX_SUMMARY]}
+        if self.text:
+            output["text"] = self.text[:MAX_SUMMARY]
+        if self.annotations:
+            # GitHub accepts at most 50 annotations per request.
+            output["annotations"] = self.annotations[:50]
+        return output
+
+
+async def publish_check(
+    gh: GitHubAPI, owner: str, repo: str, head_sha: str, result: CheckResult
+) -> None:
+    """Create or update the check run named `result.name` on `head_sha`; fall back to a status."""
+    try:
+        await _publish_check_run(gh, owner, repo, head_sha, result)
+    except gidgethub.BadRequest as exc:
+        # Personal access tokens cannot create check runs (403 "Resource not accessible by
+        # personal access token"); a commit status carries the same verdict.
+        if int(exc.status_code) != 403 or "retry-after" in exc.headers:
+            raise
+        await publish_status(gh, owner, repo, head_sha, result)
+
+
+async def _publish_check_run(
+    gh: GitHubAPI, owner: str, repo: str, head_sha: str, result: CheckResult
+) -> None:
+    existing = await _existing_check_run(gh, owner, repo, head_sha, result.name)
+    body: dict[str, Any] = {
+        "status": "completed",
+        "conclusion": result.conclusion.value,
+        "output": result.output(),
+    }
+    if existing is None:
+        await gh.post(
+            "/repos/{owner}/{repo}/check-runs",
+            url_vars={"owner": owner, "repo": repo},
+            data={"name": result.name, "head_sha": head_sha, **body},
+        )
+        return
+    current = existing.get("output") or {}
+    if (
+        existing.get("status") == "completed"
+        and existing.get("conclusion") == result.conclusion.value
+        and current.get("title") == result.title
+        and current.get("summary") == body["output"]["summary"]
+    ):
+        return  # a redelivery: the run already says exactly this
+    await gh.patch(
+        "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+        url_vars={"owner": owner, "repo": repo, "check_run_id": str(existing["id"])},
+        data=body,
+    )
+
+
+async def _existing_check_run(
+    gh: GitHubAPI, owner: str, repo: str, head_sha: str, name: str
+) -> dict[str, Any] | None:
+    try:
+        listing = await gh.getitem(
+            "/repos/{owner}/{repo}/commits/{ref}/check-runs{?check_name,filter}",
+            url_vars={
+                "owner": owner,
+                "repo": repo,
+                "ref": head_sha,
+                "check_name": name,
+                "filter": "latest",
+            },
+        )
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) == 404:
+            return None  # nothing to update; creating will say whether the repo exists
+        raise
+    runs = [run for run in listing.get("check_runs", []) if run.get("name") == name]
+    return runs[0] if runs else None
+
+
+async def publish_status(
+    gh: GitHubAPI, owner: str, repo: str, sha: str, result: CheckResult
+) -> None:
+    """The verdict as a commit status (the latest status per context wins, so it is idempotent)."""
+    state = "success" if result.conclusion is not Conclusion.FAILURE else "failure"
+    await gh.post(
+        "/repos/{owner}/{repo}/statuses/{sha}",
+        url_vars={"owner": owner, "repo": repo, "sha": sha},
+        data={
+            "state": state,
+            "context": result.name,
+            "description": result.title[:MAX_STATUS_DESCRIPTION],
+        },
+    )

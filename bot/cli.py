@@ -1,0 +1,88 @@
+"""The `ferrybot` command line: run | ingress | worker | send."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.local_secret import ensure_local_secret, read_local_secret, secret_path
+from bot.logs import configure_logging
+from bot.runtime import Components, serve
+from bot.send import event_from_filename, send_file
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, one sub-command per job."""
+    parser = argparse.ArgumentParser(prog="ferrybot", description=__doc__)
+    parser.add_argument("--config", type=Path, help="YAML settings file (env vars win over it)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="ingress + worker in one process (embedded broker if unset)")
+    commands.add_parser("ingress", help="only the webhook ingress")
+    commands.add_parser("worker", help="only the worker")
+    send = commands.add_parser("send", help="sign a payload file and post it to the ingress")
+    send.add_argument("file", type=Path, help="JSON payload, e.g. pull_request.opened.json")
+    send.add_argument("--event", help="X-GitHub-Event (default: from the file name)")
+    send.add_argument("--url", help="ingress URL (default: this config's /webhooks/github)")
+    send.add_argument("--delivery", help="X-GitHub-Delivery (default: a new uuid)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script and `python -m bot`."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        if args.command == "send":
+            return _send(settings, args)
+        if args.command == "run" and not settings.github_webhook_secrets:
+            settings = _with_local_secret(settings)
+        if args.command == "ingress" and not settings.github_webhook_secrets:
+            raise SettingsError(
+                "FERRYBOT_GITHUB_WEBHOOK_SECRETS is not set: the ingress never accepts unsigned "
+                "events. Set it to the secret configured on the GitHub webhook or App."
+            )
+        configure_logging(settings.log_format, settings.log_level, settings.secret_values())
+        components = Components(
+            ingress=args.command in ("run", "ingress"), worker=args.command in ("run", "worker")
+        )
+        asyncio.run(serve(settings, components))
+    except SettingsError as exc:
+        print(f"ferrybot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _with_local_secret(settings: Settings) -> Settings:
+    secret = ensure_local_secret(settings.state_dir)
+    print(
+        f"ferrybot: no FERRYBOT_GITHUB_WEBHOOK_SECRETS set; using the local secret in "
+        f"{secret_path(settings.state_dir)} (`ferrybot send` reads it from there)",
+        file=sys.stderr,
+    )
+    return settings.model_copy(update={"github_webhook_secrets": [SecretStr(secret)]})
+
+
+def _send(settings: Settings, args: argparse.Namespace) -> int:
+    secrets = [s.get_secret_value() for s in settings.github_webhook_secrets]
+    secret = secrets[0] if secrets else read_local_secret(settings.state_dir)
+    if not secret:
+        raise SettingsError(
+            "no webhook secret to sign with: set FERRYBOT_GITHUB_WEBHOOK_SECRETS, or start "
+            f"`ferrybot run` once so it creates {secret_path(settings.state_dir)}"
+        )
+    if not args.file.is_file():
+        raise SettingsError(f"{args.file}: no such file")
+    event = args.event or event_from_filename(args.file)
+    if not event:
+        raise SettingsError("cannot tell the event from the file name: pass --event")
+    url = args.url or f"http://{settings.http_host}:{settings.http_port}/webhooks/github"
+    result = send_file(args.file, event, url, secret, args.delivery)
+    print(f"HTTP {result.status} {result.body}")
+    return 0 if 200 <= result.status < 300 else 1

@@ -1,0 +1,48 @@
+"""The one object a handler receives: the event, a GitHub client, config, logger, dry-run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import structlog
+from gidgethub.abc import GitHubAPI
+from pydantic import BaseModel, ValidationError
+
+from bot.retry import PermanentError
+from schemas.config import BotConfig
+from schemas.envelope import Envelope, payload_dict
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass
+class Context:
+    """Everything a handler may use for one event; handlers fetch nothing else themselves."""
+
+    envelope: Envelope
+    gh: GitHubAPI
+    config: BotConfig
+    log: structlog.typing.FilteringBoundLogger
+    dry_run: bool
+    _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The raw JSON payload."""
+        return payload_dict(self.envelope)
+
+    def event(self, model: type[ModelT]) -> ModelT:
+        """The payload as a typed event; a payload that does not fit is a permanent error."""
+        cached = self._parsed.get(model)
+        if cached is None:
+            try:
+                cached = model.model_validate(self.payload)
+            except ValidationError as exc:
+                fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
+                raise PermanentError(
+                    f"{self.envelope.name} payload does not fit {model.__name__}: {fields}"
+                ) from None
+            self._parsed[model] = cached
+        assert isinstance(cached, model)
+        return cached

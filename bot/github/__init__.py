@@ -1,0 +1,1 @@
+"""GitHub access: App and token auth, transient-error policy, the dry-run recorder."""

@@ -1,0 +1,98 @@
+"""One place that hands out an authenticated GitHub client for an installation."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import aiohttp
+import gidgethub.aiohttp
+from gidgethub.abc import GitHubAPI
+
+from bot.github.auth import InstallationTokens
+from bot.github.dryrun import DryRunGitHubAPI, DryRunRecorder
+from bot.github.etag_cache import LRUCache
+from bot.github.transport import RefreshingGitHubAPI
+from bot.logs import redactor
+from bot.retry import PermanentError
+from bot.settings import Settings
+
+USER_AGENT = "ferrybot"
+
+
+class AuthMode(StrEnum):
+    """How ferrybot authenticates to GitHub."""
+
+    APP = "app"
+    TOKEN = "token"
+    DRY_RUN = "dry-run"
+
+
+class GitHubClients:
+    """Builds clients on one shared session, with per-installation token and ETag caches."""
+
+    def __init__(
+        self, settings: Settings, session: aiohttp.ClientSession, recorder: DryRunRecorder
+    ) -> None:
+        self._settings = settings
+        self._session = session
+        self.recorder = recorder
+        self._etags: dict[int | None, LRUCache] = {}
+        self._tokens: InstallationTokens | None = None
+        private_key = settings.private_key_pem()
+        if settings.github_app_id is not None and private_key is not None:
+            self._tokens = InstallationTokens(
+                settings.github_app_id,
+                private_key,
+                on_new_token=lambda token: redactor.add([token]),
+            )
+
+    @property
+    def mode(self) -> AuthMode:
+        """The auth mode in force."""
+        if self._settings.effective_dry_run:
+            return AuthMode.DRY_RUN
+        return AuthMode.APP if self._tokens is not None else AuthMode.TOKEN
+
+    async def for_installation(self, installation_id: int | None) -> GitHubAPI:
+        """A client authenticated for the installation the event came from."""
+        base_url = self._settings.github_api_url
+        token = self._settings.github_token
+        if self.mode is AuthMode.DRY_RUN:
+            return DryRunGitHubAPI(
+                self.recorder,
+                USER_AGENT,
+                session=self._session,
+                read_token=token.get_secret_value() if token else None,
+                base_url=base_url,
+            )
+        cache = self._etags.setdefault(installation_id, LRUCache())
+        if self.mode is AuthMode.TOKEN:
+            assert token is not None  # guaranteed by Settings validation
+            return RefreshingGitHubAPI(
+                self._session,
+                USER_AGENT,
+                token=token.get_secret_value(),
+                cache=cache,
+                base_url=base_url,
+            )
+        if installation_id is None:
+            raise PermanentError(
+                "event has no installation id; App auth needs events delivered to an installation"
+            )
+        tokens = self._tokens
+        assert tokens is not None
+        jwt_client = gidgethub.aiohttp.GitHubAPI(self._session, USER_AGENT, base_url=base_url)
+
+        async def token_source(refresh: bool) -> str:
+            if refresh:
+                tokens.forget(installation_id)
+            return await tokens.token(jwt_client, installation_id, refresh=refresh)
+
+        return RefreshingGitHubAPI(
+            self._session,
+            USER_AGENT,
+            token=await token_source(False),
+            token_source=token_source,
+            cache=cache,
+            base_url=base_url,
+        )

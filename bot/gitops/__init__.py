@@ -1,0 +1,1 @@
+"""GitOps edit engine: strict identifiers, value templates and round-trip YAML edits."""

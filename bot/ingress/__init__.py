@@ -1,0 +1,1 @@
+"""HTTP ingress: verify each webhook, put it on Kafka, then answer."""

@@ -1,0 +1,100 @@
+"""The aiohttp application: /webhooks/<source>, /healthz, /readyz."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from aiohttp import web
+
+from bot.bus import BusUnavailable, EventProducer
+from bot.ingress.errors import Refused
+from bot.ingress.github import github_envelope
+from bot.logs import get_logger
+from bot.settings import Settings
+from schemas.envelope import Envelope
+
+log = get_logger(component="ingress")
+
+SourceParser = Callable[[Mapping[str, str], bytes, Settings], list[Envelope]]
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+PRODUCER_KEY = web.AppKey("producer", EventProducer)
+
+
+def _github(headers: Mapping[str, str], body: bytes, settings: Settings) -> list[Envelope]:
+    return [github_envelope(headers, body, settings)]
+
+
+# One entry per webhook sender: the path after /webhooks/ and the parser that verifies it.
+SOURCES: dict[str, SourceParser] = {"github": _github}
+
+
+def create_app(settings: Settings, producer: EventProducer) -> web.Application:
+    """The ingress application; the producer's lifetime belongs to the caller."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS_KEY] = settings
+    app[PRODUCER_KEY] = producer
+    app.router.add_post("/webhooks/{source:.+}", receive_webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def receive_webhook(request: web.Request) -> web.Response:
+    """Verify, produce with acks=all, and only then answer 2xx."""
+    settings = request.app[SETTINGS_KEY]
+    source = request.match_info["source"]
+    try:
+        parser = SOURCES.get(source)
+        if parser is None:
+            raise Refused(404, f"unknown webhook source {source!r}; known: {sorted(SOURCES)}")
+        body = await _read_body(request, settings.max_body_bytes)
+        envelopes = parser(request.headers, body, settings)
+    except Refused as refused:
+        log.warning("webhook.refused", source=source, status=refused.status, reason=refused.message)
+        return web.json_response({"error": refused.message}, status=refused.status)
+
+    producer = request.app[PRODUCER_KEY]
+    for envelope in envelopes:
+        try:
+            await producer.send_envelope(envelope)
+        except BusUnavailable as exc:
+            log.error("webhook.unavailable", delivery=envelope.id, source=source, reason=str(exc))
+            return web.json_response(
+                {"error": "event store unavailable; retry later"},
+                status=503,
+                headers={"Retry-After": "5"},
+            )
+        log.info(
+            "webhook.accepted",
+            delivery=envelope.id,
+            source=source,
+            _event=envelope.event,
+            action=envelope.action,
+            subject=envelope.subject,
+        )
+    ids = [e.id for e in envelopes]
+    # GitHub shows a ping's answer in its UI; 200 there reads better than 202.
+    status = 200 if [e.event for e in envelopes] == ["ping"] else 202
+    return web.json_response({"accepted": ids}, status=status)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise Refused(413, f"body of {request.content_length} bytes exceeds the {limit}-byte limit")
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise Refused(413, f"body exceeds the {limit}-byte limit") from None
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready only while the broker answers."""
+    if await request.app[PRODUCER_KEY].reachable():
+        return web.json_response({"status": "ready"})
+    return web.json_response({"status": "broker unreachable"}, status=503)

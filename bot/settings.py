@@ -1,0 +1,304 @@
+"""One settings model: environment (FERRYBOT_*) over an optional YAML file, validated at start."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from ruamel.yaml import YAML
+
+from schemas.config import BotConfig
+
+
+class LogFormat(StrEnum):
+    """How log lines are rendered."""
+
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class KafkaSecurityProtocol(StrEnum):
+    """Passed through to aiokafka as `security_protocol`."""
+
+    PLAINTEXT = "PLAINTEXT"
+    SSL = "SSL"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+
+class SettingsError(Exception):
+    """Settings that cannot work; the message names the setting and how to fix it."""
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The `--config` YAML file's mapping; the environment still wins over it."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class Settings(BaseSettings):
+    """Where ferrybot connects and how it behaves; every field is `FERRYBOT_<NAME>` in the env."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FERRYBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    # Kafka
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        description="Comma-separated Kafka brokers. Unset: start the embedded Tansu broker.",
+    )
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default=KafkaSecurityProtocol.PLAINTEXT, description="Kafka security protocol."
+    )
+    kafka_sasl_mechanism: str | None = Field(
+        default=None, description="SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_ssl_cafile: Path | None = Field(default=None, description="CA bundle for TLS to Kafka.")
+    kafka_ssl_certfile: Path | None = Field(
+        default=None, description="Client certificate for mTLS."
+    )
+    kafka_ssl_keyfile: Path | None = Field(default=None, description="Client key for mTLS.")
+    kafka_enable_idempotence: bool | None = Field(
+        default=None,
+        description="Idempotent producer. Unset: on for a real cluster, off for the embedded "
+        "broker (Tansu refuses InitProducerId).",
+    )
+    kafka_consumer_group: str = Field(
+        default="ferrybot-worker", description="Worker consumer group."
+    )
+    kafka_partitions: int = Field(
+        default=6, ge=1, le=1000, description="Partitions when ferrybot creates its topics."
+    )
+    kafka_replication_factor: int = Field(
+        default=1, ge=1, description="Replication factor when ferrybot creates its topics."
+    )
+    kafka_metadata_max_age_ms: int = Field(
+        default=30_000, ge=1000, description="How often clients refresh cluster metadata."
+    )
+    topic_events: str = Field(default="ferrybot.events", description="Topic of accepted webhooks.")
+    topic_dlq: str = Field(default="ferrybot.dlq", description="Dead-letter topic.")
+    topic_notifications: str = Field(
+        default="ferrybot.notifications", description="Topic of chat notifications."
+    )
+    topic_audit: str = Field(default="ferrybot.audit", description="Topic of actions taken.")
+    produce_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=9,
+        description="How long ingress waits for the broker's ack before answering 503 "
+        "(GitHub gives up after 10 s).",
+    )
+    embedded_broker_port: int = Field(
+        default=0, ge=0, le=65535, description="Port of the embedded broker (0: a free one)."
+    )
+
+    # HTTP ingress
+    http_host: str = Field(default="127.0.0.1", description="Address the ingress listens on.")
+    http_port: int = Field(default=8080, ge=0, le=65535, description="Port the ingress listens on.")
+    max_body_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1024,
+        description="Largest webhook body accepted (GitHub caps payloads at 25 MB).",
+    )
+
+    # GitHub
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub REST base URL; for GitHub Enterprise https://HOST/api/v3.",
+    )
+    github_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated webhook secrets; several are accepted during rotation. "
+        "Unset: `ferrybot run` creates one for the local run.",
+    )
+    github_app_id: int | None = Field(default=None, description="GitHub App id (App auth).")
+    github_private_key: SecretStr | None = Field(
+        default=None, description="GitHub App private key, PEM text."
+    )
+    github_private_key_path: Path | None = Field(
+        default=None, description="GitHub App private key, PEM file."
+    )
+    github_token: SecretStr | None = Field(
+        default=None, description="A token (PAT or Actions token) for token auth."
+    )
+    dry_run: bool | None = Field(
+        default=None,
+        description="Record GitHub calls instead of sending them. Unset: on when no "
+        "GitHub credentials are configured.",
+    )
+
+    # Worker
+    retry_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="Attempts of a handler before its event goes to the DLQ.",
+    )
+    retry_max_wait_seconds: float = Field(
+        default=60.0, gt=0, description="Longest single back-off wait, whatever retry-after says."
+    )
+    dedupe_ttl_seconds: int = Field(
+        default=24 * 3600, ge=1, description="How long a delivery id is remembered."
+    )
+    dedupe_max_entries: int = Field(
+        default=100_000, ge=1, description="How many delivery ids are remembered."
+    )
+
+    # Runtime
+    state_dir: Path = Field(
+        default=Path(".ferrybot"),
+        description="Where the local run keeps its generated webhook secret and dry-run record.",
+    )
+    log_format: LogFormat = Field(
+        default=LogFormat.AUTO, description="json, console, or auto (console on a terminal)."
+    )
+    log_level: str = Field(default="info", description="Lowest level logged.")
+
+    bot: BotConfig = Field(
+        default_factory=BotConfig, description="What the bot does (policy, ...)."
+    )
+
+    @field_validator("github_webhook_secrets", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. https://api.github.com")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.github_private_key and self.github_private_key_path:
+            raise ValueError(
+                "set FERRYBOT_GITHUB_PRIVATE_KEY or FERRYBOT_GITHUB_PRIVATE_KEY_PATH, not both"
+            )
+        has_key = bool(self.github_private_key or self.github_private_key_path)
+        if has_key != (self.github_app_id is not None):
+            raise ValueError(
+                "GitHub App auth needs both FERRYBOT_GITHUB_APP_ID and a private key "
+                "(FERRYBOT_GITHUB_PRIVATE_KEY or FERRYBOT_GITHUB_PRIVATE_KEY_PATH)"
+            )
+        if self.github_private_key_path and not self.github_private_key_path.is_file():
+            raise ValueError(
+                f"FERRYBOT_GITHUB_PRIVATE_KEY_PATH={self.github_private_key_path} is not a file"
+            )
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError("SASL needs FERRYBOT_KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD")
+        return self
+
+    @property
+    def embedded_broker(self) -> bool:
+        """True when ferrybot starts its own broker."""
+        return self.kafka_bootstrap_servers is None
+
+    @property
+    def has_github_credentials(self) -> bool:
+        """True when App or token auth is configured."""
+        return self.github_app_id is not None or self.github_token is not None
+
+    @property
+    def effective_dry_run(self) -> bool:
+        """Dry run when asked, or when there is no way to authenticate to GitHub."""
+        return self.dry_run if self.dry_run is not None else not self.has_github_credentials
+
+    def private_key_pem(self) -> str | None:
+        """The App private key, read from the setting or its file."""
+        if self.github_private_key is not None:
+            return self.github_private_key.get_secret_value()
+        if self.github_private_key_path is not None:
+            return self.github_private_key_path.read_text(encoding="utf-8")
+        return None
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redactor."""
+        secrets = [s.get_secret_value() for s in self.github_webhook_secrets]
+        for value in (self.github_token, self.github_private_key, self.kafka_sasl_password):
+            if value is not None:
+                secrets.append(value.get_secret_value())
+        return [s for s in secrets if s]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings (overrides, then env, then the file), with one readable error."""
+    data = _read_config_file(config_file) if config_file is not None else {}
+
+    class _WithFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, _FileSource(settings_cls, data))
+
+    try:
+        return _WithFile(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SettingsError(f"--config {path}: no such file")
+    try:
+        loaded = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except Exception as exc:  # ruamel raises many types; all mean "not valid YAML"
+        raise SettingsError(f"--config {path}: not valid YAML ({type(exc).__name__})") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"--config {path}: must be a YAML mapping of settings")
+    return loaded
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = ["invalid settings:"]
+    for error in exc.errors():
+        name = "__".join(str(part) for part in error["loc"])
+        env = f"FERRYBOT_{name.upper()}" if name else "settings"
+        # Never echo the input: it may be a secret.
+        lines.append(f"  {env}: {error['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,269 @@
+"""The worker: consume envelopes, run handlers with retries, dead-letter failures, commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+
+from bot.bus import MAX_MESSAGE_BYTES, BusUnavailable, EventProducer, client_params
+from bot.context import Context
+from bot.dedupe import DeliveryDedupe
+from bot.dispatch import Handler, Registry
+from bot.github.clients import GitHubClients
+from bot.logs import get_logger
+from bot.retry import retrying
+from bot.settings import Settings
+from schemas.envelope import Envelope
+
+log = get_logger(component="worker")
+
+# A lane holding more records than this pauses its partition until it drains.
+LANE_HIGH_WATER = 1000
+# Bound on any single broker call: a dead broker makes commits hang forever otherwise.
+BROKER_CALL_TIMEOUT = 10.0
+
+
+@dataclass
+class Lane:
+    """One assigned partition's records, handled strictly in order by one task."""
+
+    tp: TopicPartition
+    queue: asyncio.Queue[ConsumerRecord[bytes, bytes]] = field(default_factory=asyncio.Queue)
+    done_offset: int | None = None
+    committed_offset: int | None = None
+    busy: bool = False
+    task: asyncio.Task[None] | None = None
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Worker:
+    """Consumes the events topic in a consumer group; partitions run concurrently."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        bootstrap_servers: str,
+        registry: Registry,
+        clients: GitHubClients,
+        producer: EventProducer,
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._clients = clients
+        self._producer = producer
+        self._dedupe = DeliveryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_entries)
+        self._lanes: dict[TopicPartition, Lane] = {}
+        self._paused: set[TopicPartition] = set()
+        self._stopping = asyncio.Event()
+        self.assigned = asyncio.Event()
+        self._consumer: AIOKafkaConsumer = AIOKafkaConsumer(
+            **client_params(settings, bootstrap_servers),
+            group_id=settings.kafka_consumer_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+            fetch_max_bytes=MAX_MESSAGE_BYTES,
+        )
+
+    async def start(self) -> None:
+        """Join the group."""
+        await asyncio.wait_for(self._consumer.start(), 60)
+        self._consumer.subscribe([self._settings.topic_events], listener=_Rebalance(self))
+
+    async def run(self) -> None:
+        """Fetch and hand records to lanes until `stop` is called, then drain and leave."""
+        try:
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+                for tp, records in batches.items():
+                    lane = self._lane(tp)
+                    for record in records:
+                        lane.queue.put_nowait(record)
+                        lane.idle.clear()
+                self._apply_backpressure()
+                await self._commit_done()
+        finally:
+            await self._shutdown()
+
+    def stop(self) -> None:
+        """Stop intake; `run` finishes in-flight records, commits and leaves the group."""
+        self._stopping.set()
+
+    def _lane(self, tp: TopicPartition) -> Lane:
+        lane = self._lanes.get(tp)
+        if lane is None:
+            lane = Lane(tp)
+            lane.task = asyncio.create_task(self._drain(lane), name=f"lane-{tp.partition}")
+            self._lanes[tp] = lane
+        return lane
+
+    def _apply_backpressure(self) -> None:
+        for tp, lane in self._lanes.items():
+            size = lane.queue.qsize()
+            if size > LANE_HIGH_WATER and tp not in self._paused:
+                self._consumer.pause(tp)
+                self._paused.add(tp)
+            elif size == 0 and tp in self._paused:
+                self._consumer.resume(tp)
+                self._paused.discard(tp)
+
+    async def _drain(self, lane: Lane) -> None:
+        while True:
+            if lane.queue.empty():
+                lane.idle.set()
+            record = await lane.queue.get()
+            lane.busy = True
+            try:
+                await self._process(record)
+            finally:
+                lane.busy = False
+            lane.done_offset = record.offset + 1
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            envelope = Envelope.from_bytes(record.value or b"")
+        except ValidationError as exc:
+            reason = f"undecodable envelope: {exc.error_count()} errors"
+            await self._dead_letter(record, None, "-", 0, reason)
+            return
+        fields = {
+            "delivery": envelope.id,
+            "source": envelope.source.value,
+            "_event": envelope.event,
+            "action": envelope.action,
+            "subject": envelope.subject,
+        }
+        with structlog.contextvars.bound_contextvars(**fields):
+            if self._dedupe.seen(envelope.id):
+                log.info("event.duplicate")
+                return
+            for handler in self._registry.for_envelope(envelope):
+                await self._run_handler(handler, envelope, record)
+            self._dedupe.mark(envelope.id)
+            log.info("event.handled")
+
+    async def _run_handler(
+        self, handler: Handler, envelope: Envelope, record: ConsumerRecord[bytes, bytes]
+    ) -> None:
+        attempts = 0
+        handler_log = log.bind(handler=handler.name)
+        try:
+            async for attempt in retrying(self._settings):
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    if attempts > 1:
+                        handler_log.warning("handler.retry", attempt=attempts)
+                    gh = await self._clients.for_installation(envelope.installation_id)
+                    ctx = Context(
+                        envelope=envelope,
+                        gh=gh,
+                        config=self._settings.bot,
+                        log=handler_log,
+                        dry_run=self._settings.effective_dry_run,
+                    )
+                    await handler.func(ctx)
+        # The worker is the one place that decides what a failure means: every handler error
+        # that survives the retry policy is dead-lettered so the partition can move on.
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"[:1000]
+            handler_log.error("handler.failed", attempts=attempts, reason=reason)
+            await self._dead_letter(record, envelope, handler.name, attempts, reason)
+
+    async def _dead_letter(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        envelope: Envelope | None,
+        handler: str,
+        attempts: int,
+        reason: str,
+    ) -> None:
+        headers = [
+            ("reason", reason.encode()),
+            ("handler", handler.encode()),
+            ("attempts", str(attempts).encode()),
+            ("origin", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+        ]
+        if envelope is not None:
+            headers.append(("delivery", envelope.id.encode()))
+        key = record.key.decode() if record.key else "-"
+        delay = 0.5
+        # The offset may only move on once the DLQ holds the event, so keep trying.
+        while True:
+            try:
+                await self._producer.send(
+                    self._settings.topic_dlq, key, record.value or b"", headers=headers
+                )
+                break
+            except BusUnavailable:
+                if self._stopping.is_set():
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+        log.warning("event.dead_lettered", handler=handler, attempts=attempts, reason=reason)
+
+    async def _commit_done(self, lanes: list[Lane] | None = None) -> None:
+        offsets = {
+            lane.tp: lane.done_offset
+            for lane in (lanes if lanes is not None else self._lanes.values())
+            if lane.done_offset is not None and lane.done_offset != lane.committed_offset
+        }
+        if not offsets:
+            return
+        try:
+            await asyncio.wait_for(self._consumer.commit(offsets), BROKER_CALL_TIMEOUT)
+        except (TimeoutError, KafkaError) as exc:
+            # Not fatal: the offsets are committed on the next round, and anything handled
+            # again meanwhile is a no-op thanks to idempotent side effects.
+            log.warning("offsets.commit_failed", error=type(exc).__name__)
+            return
+        for tp, offset in offsets.items():
+            if (lane := self._lanes.get(tp)) is not None:
+                lane.committed_offset = offset
+
+    async def finish_lanes(self, tps: list[TopicPartition]) -> None:
+        """Drop unstarted records, let in-flight ones finish, commit, forget the lanes."""
+        lanes = [self._lanes[tp] for tp in tps if tp in self._lanes]
+        for lane in lanes:
+            while not lane.queue.empty():
+                lane.queue.get_nowait()
+            if not lane.busy:
+                lane.idle.set()
+        for lane in lanes:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lane.idle.wait(), BROKER_CALL_TIMEOUT * 6)
+        await self._commit_done(lanes)
+        for lane in lanes:
+            if lane.task is not None:
+                lane.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lane.task
+            self._lanes.pop(lane.tp, None)
+            self._paused.discard(lane.tp)
+
+    async def _shutdown(self) -> None:
+        await self.finish_lanes(list(self._lanes))
+        with contextlib.suppress(TimeoutError, KafkaError):
+            await asyncio.wait_for(self._consumer.stop(), BROKER_CALL_TIMEOUT)
+        log.info("worker.stopped")
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Finishes and commits a partition's in-flight work before it moves to another member."""
+
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._worker.finish_lanes(list(revoked))
+        log.info("partitions.revoked", partitions=sorted(tp.partition for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions.assigned", partitions=sorted(tp.partition for tp in assigned))
+        if assigned:
+            self._worker.assigned.set()
