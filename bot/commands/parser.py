@@ -52,6 +52,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -74,14 +75,14 @@ HIDDEN_TEXT: Final = (
 )
 
 _ASCII_WHITESPACE: Final = " \t\n\v\f\r"
+# str.split() would also split on NO-BREAK SPACE and other Unicode spaces.
+_ASCII_SPACES: Final = re.compile(r"[ \t\n\v\f\r]+")
 _NAME: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _IDENTIFIER: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _LIST_MARKER: Final = re.compile(r"(?:[-+*]|[0-9]{1,9}[.)])(?=[ \t]|$)")
 # Characters drawn like a solidus (Unicode confusables for U+002F): a command typed with
 # one of them is a look-alike, so it is refused rather than ignored.
-_SLASHES: Final = frozenset(
-    "/\u1735\u2044\u2215\u2571\u27cb\u29f8\u3033\u30ce\u31d3\u4e3f\uff0f"
-)
+_SLASHES: Final = frozenset("/\u1735\u2044\u2215\u2571\u27cb\u29f8\u3033\u30ce\u31d3\u4e3f\uff0f")
 _INVISIBLE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # Letters and marks that render as nothing; their categories do not give them away.
 _BLANK_LETTERS: Final = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
@@ -179,12 +180,10 @@ def parse_commands(text: str) -> ParseResult:
             refused.append(RefusedLine(line, verdict))
         elif comment_here:
             refused.append(RefusedLine(line, HIDDEN_TEXT))
+        elif (reason := _argument_problem(verdict.args)) is not None:
+            refused.append(RefusedLine(line, reason))
         else:
-            reason = _argument_problem(verdict[1])
-            if reason is None:
-                commands.append(Command(verdict[0], verdict[1], line))
-            else:
-                refused.append(RefusedLine(line, reason))
+            commands.append(verdict)
     return ParseResult(commands, refused)
 
 
@@ -243,7 +242,7 @@ def _scan_comments(
     line: str,
     start: int,
     in_comment: bool,
-    closes_later: _ClosesLater,
+    closes_later: Callable[[int], bool],
 ) -> tuple[bool, bool]:
     """Return whether `line` ends inside an HTML comment and whether one opens on it."""
     block_start = _content_start(line)
@@ -268,12 +267,6 @@ def _scan_comments(
                 position = begin + 4
 
 
-class _ClosesLater:
-    """Callable type: whether a ``<!--`` at an offset in the comment is closed later."""
-
-    def __call__(self, position: int) -> bool: ...  # pragma: no cover
-
-
 def _content_start(line: str) -> int:
     """Return where a line's content starts, past indentation, ``>`` and list markers."""
     index = 0
@@ -288,8 +281,8 @@ def _content_start(line: str) -> int:
     return index
 
 
-def _read_command_line(line: str) -> tuple[str, tuple[str, ...]] | str | None:
-    """Read an unindented line: (name, args), a refusal reason, or None for prose."""
+def _read_command_line(line: str) -> Command | str | None:
+    """Read an unindented line: a command, a reason to refuse it, or None for prose."""
     lead = 0
     while lead < len(line) and _is_format(line[lead]):
         lead += 1
@@ -303,11 +296,9 @@ def _read_command_line(line: str) -> tuple[str, tuple[str, ...]] | str | None:
         name = word[1:].lower()
         if _NAME.fullmatch(name) is None:
             return None
-        return name, tuple(line[end:].split())
+        return Command(name, tuple(arg for arg in _ASCII_SPACES.split(line[end:]) if arg), line)
     visible = unicodedata.normalize("NFKC", "".join(c for c in word[1:] if not _is_invisible(c)))
-    if any(c in _SLASHES for c in visible) or not any(
-        c.isascii() and c.isalpha() for c in visible
-    ):
+    if any(c in _SLASHES for c in visible) or not any(c.isascii() and c.isalpha() for c in visible):
         return None
     offender = next(c for c in line[:end] if not c.isascii())
     return (
