@@ -1,0 +1,1 @@
+"""ferrybot's test suite."""

@@ -1,0 +1,5 @@
+"""Suite-wide pytest configuration: shared fixtures come in as plugins."""
+
+from __future__ import annotations
+
+pytest_plugins = ["tests.fakegithub.fixture"]

@@ -1,0 +1,30 @@
+"""The `fake_github` pytest fixture: a started FakeGitHub that fails tests on violations."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.fakegithub.server import FakeGitHub
+
+
+@pytest.fixture
+async def fake_github() -> AsyncIterator[FakeGitHub]:
+    """A fresh, started fake GitHub; the test fails if any request violated GitHub's description.
+
+    Wrap deliberate bad requests in `with fake_github.expect_violations(): ...`.
+    """
+    fake = FakeGitHub()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+    if fake.violations:
+        listed = "\n  ".join(str(v) for v in fake.violations)
+        pytest.fail(
+            f"{len(fake.violations)} request(s) GitHub would refuse or misread:\n  {listed}\n"
+            "Fix the request, or wrap a deliberate one in `with fake_github.expect_violations():`.",
+            pytrace=False,
+        )
