@@ -71,7 +71,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
         reply = _serve(fake, api_request, raw_path)
     except GitHubError as error:
         if error.violation:
-            fake.violations.append(Violation(request.method, unquote(raw_path), (str(error),)))
+            fake.record_violation(Violation(request.method, unquote(raw_path), (str(error),)))
         reply = Reply(error.status, error.body)
     response = _respond(request, reply)
     path = unquote(raw_path)
@@ -88,7 +88,7 @@ def _parse_json(fake: FakeGitHub, method: str, path: str, data: bytes) -> Any:
     try:
         return json.loads(data)
     except ValueError:
-        fake.violations.append(Violation(method, path, ("request body is not JSON",)))
+        fake.record_violation(Violation(method, path, ("request body is not JSON",)))
         raise GitHubError(400, "Problems parsing JSON") from None
 
 
@@ -108,18 +108,18 @@ def _validated(
             if fake.description.path_exists(raw_path)
             else "no operation in GitHub's description matches this path"
         )
-        fake.violations.append(Violation(method, unquote(raw_path), (reason,)))
+        fake.record_violation(Violation(method, unquote(raw_path), (reason,)))
         raise GitHubError(404, "Not Found")
     operation, raw_params = found
     params = {name: unquote(value) for name, value in raw_params.items()}
     path_problems = operation.path_problems(params)
     if path_problems:
-        fake.violations.append(Violation(method, unquote(raw_path), tuple(path_problems)))
+        fake.record_violation(Violation(method, unquote(raw_path), tuple(path_problems)))
         raise GitHubError(404, "Not Found")
     query_problems = operation.query_problems(query)
     body_problems = operation.body_problems(body, has_body)
     if query_problems or body_problems:
-        fake.violations.append(
+        fake.record_violation(
             Violation(method, unquote(raw_path), (*query_problems, *body_problems))
         )
     # Unknown query parameters are recorded but GitHub serves the request anyway.

@@ -9,6 +9,18 @@ import pytest
 from tests.fakegithub.server import FakeGitHub
 
 
+def fail_on_violations(fake: FakeGitHub) -> None:
+    """Fail the running test, listing every request GitHub would have refused."""
+    if not fake.violations:
+        return
+    listed = "\n  ".join(str(v) for v in fake.violations)
+    pytest.fail(
+        f"{len(fake.violations)} request(s) GitHub would refuse or misread:\n  {listed}\n"
+        "Fix the request, or wrap a deliberate one in `with fake_github.expect_violations():`.",
+        pytrace=False,
+    )
+
+
 @pytest.fixture
 async def fake_github() -> AsyncIterator[FakeGitHub]:
     """A fresh, started fake GitHub; the test fails if any request violated GitHub's description.
@@ -21,10 +33,4 @@ async def fake_github() -> AsyncIterator[FakeGitHub]:
         yield fake
     finally:
         await fake.close()
-    if fake.violations:
-        listed = "\n  ".join(str(v) for v in fake.violations)
-        pytest.fail(
-            f"{len(fake.violations)} request(s) GitHub would refuse or misread:\n  {listed}\n"
-            "Fix the request, or wrap a deliberate one in `with fake_github.expect_violations():`.",
-            pytrace=False,
-        )
+    fail_on_violations(fake)

@@ -33,15 +33,26 @@ def node_id(kind: str, number: int) -> str:
 
 def user(state: GitHubState, base: str, login: str) -> dict[str, Any]:
     known = state.user(login, "Bot" if login.endswith("[bot]") else "User")
+    api = f"{base}/users/{known.login}"
     return {
         "login": known.login,
         "id": known.id,
         "node_id": node_id("User", known.id),
         "type": known.type,
         "site_admin": False,
-        "url": f"{base}/users/{known.login}",
+        "url": api,
         "html_url": f"{HTML}/{known.login}",
         "avatar_url": f"https://avatars.githubusercontent.com/u/{known.id}?v=4",
+        "gravatar_id": "",
+        "followers_url": f"{api}/followers",
+        "following_url": f"{api}/following{{/other_user}}",
+        "gists_url": f"{api}/gists{{/gist_id}}",
+        "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{api}/subscriptions",
+        "organizations_url": f"{api}/orgs",
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events{{/privacy}}",
+        "received_events_url": f"{api}/received_events",
     }
 
 

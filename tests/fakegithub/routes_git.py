@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from tests.fakegithub import gitops, render
-from tests.fakegithub.gitstore import MODE_TYPES, TREE_MODE, TreeEntry
+from tests.fakegithub.gitstore import MODE_TYPES, TREE_MODE, Signature, TreeEntry
 from tests.fakegithub.queries import resolve_ref
 from tests.fakegithub.routing import (
     HTML,
@@ -190,7 +190,7 @@ def create_git_commit(req: ApiRequest) -> Reply:
     return Reply(201, render.git_commit(req.base_url, repo, git.commits[sha]))
 
 
-def _signature(given: dict[str, Any] | None, default: tuple[str, str]) -> gitops.Signature:
+def _signature(given: dict[str, Any] | None, default: tuple[str, str]) -> Signature:
     if not given:
         return gitops.signature(*default)
     moment = _when(given["date"]) if given.get("date") else None

@@ -62,13 +62,12 @@ def list_pulls(req: ApiRequest) -> Reply:
             )
         )
     ]
-    key = (
-        (lambda i: i.updated_at)
-        if q["sort"] in ("updated", "popularity", "long-running")
-        else (lambda i: i.created_at)
-    )
+    by_update = q["sort"] in ("updated", "popularity", "long-running")
     direction = q.get("direction") or ("desc" if q["sort"] in ("created", "updated") else "asc")
-    found.sort(key=lambda i: (key(i), i.number), reverse=direction == "desc")
+    found.sort(
+        key=lambda i: (i.updated_at if by_update else i.created_at, i.number),
+        reverse=direction == "desc",
+    )
     page, headers = req.page(found)
     return Reply(
         200, [render.pull(req.state, req.base_url, repo, issue) for issue in page], headers

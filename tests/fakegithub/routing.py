@@ -161,7 +161,7 @@ class ApiRequest:
     def violation(self, problem: str) -> None:
         """Record a request GitHub serves but that cannot do what the client meant."""
         path = self.url.split("?", 1)[0].removeprefix(self.base_url)
-        self.fake.violations.append(Violation(self.operation.method, path, (problem,)))
+        self.fake.record_violation(Violation(self.operation.method, path, (problem,)))
 
     def require_app_installation(self) -> None:
         """Checks API writes are for GitHub Apps only."""

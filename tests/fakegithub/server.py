@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,11 +25,10 @@ from tests.fakegithub.dispatch import (
     Call,
     InjectedFailure,
     RequestRecord,
-    Violation,
     handle,
 )
 from tests.fakegithub.queries import Queries
-from tests.fakegithub.routing import Route
+from tests.fakegithub.routing import Route, Violation
 from tests.fakegithub.seeding import Seeding
 from tests.fakegithub.spec import ApiDescription, Operation, load_description
 from tests.fakegithub.state import GitHubState
@@ -44,7 +44,11 @@ class FakeGitHub(Seeding, Queries):
     """A GitHub REST server on 127.0.0.1 that serves from memory and refuses what GitHub would."""
 
     def __init__(
-        self, *, token_ttl: float = 3600.0, description: ApiDescription | None = None
+        self,
+        *,
+        token_ttl: float = 3600.0,
+        description: ApiDescription | None = None,
+        echo_violations: bool = False,
     ) -> None:
         self.state = GitHubState()
         self.description = description or load_description()
@@ -52,6 +56,7 @@ class FakeGitHub(Seeding, Queries):
         for module in ROUTE_TABLES:
             self.routes.update(module.routes.routes)
         self.token_ttl = token_ttl
+        self.echo_violations = echo_violations
         self.violations: list[Violation] = []
         self.requests: list[RequestRecord] = []
         self.calls: list[Call] = []
@@ -115,6 +120,11 @@ class FakeGitHub(Seeding, Queries):
                 method.upper(), re.compile(path_regex), status, dict(headers or {}), body, times
             )
         )
+
+    def record_violation(self, violation: Violation) -> None:
+        self.violations.append(violation)
+        if self.echo_violations:
+            print(f"VIOLATION {violation}", file=sys.stderr, flush=True)
 
     @contextlib.contextmanager
     def expect_violations(self) -> Iterator[list[Violation]]:

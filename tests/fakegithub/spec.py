@@ -117,6 +117,7 @@ class ApiDescription:
         self.document = document
         self._components = document.get("components", {})
         self.operations: dict[str, Operation] = {}
+        self._response_validators: dict[tuple[str, int], OAS30Validator | None] = {}
         for template, item in document["paths"].items():
             shared = item.get("parameters", [])
             for method, spec in item.items():
@@ -140,6 +141,17 @@ class ApiDescription:
             if found:
                 return operation, found.groupdict()
         return None
+
+    def response_validator(self, operation: Operation, status: int) -> OAS30Validator | None:
+        """Validator for the JSON answer of operation with status, if the description has one."""
+        key = (operation.key, status)
+        if key not in self._response_validators:
+            spec = self.document["paths"][operation.template][operation.method.lower()]
+            response = spec.get("responses", {}).get(str(status))
+            content = self._resolve(response).get("content", {}) if response else {}
+            schema = content.get("application/json", {}).get("schema")
+            self._response_validators[key] = None if schema is None else self._validator(schema)
+        return self._response_validators[key]
 
     def path_exists(self, path: str) -> bool:
         return any(op.pattern.fullmatch(path) for op in self._ordered)
