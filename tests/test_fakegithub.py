@@ -994,3 +994,34 @@ async def test_answers_match_the_response_schemas(world: World) -> None:
             if not _spec_quirk(e)
         ]
     assert problems == []
+
+
+async def test_gidgethub_interoperates(world: World) -> None:
+    """gidgethub's app token helper, getiter pagination, ETag cache and errors work unchanged."""
+    from gidgethub import BadRequest
+    from gidgethub.aiohttp import GitHubAPI
+    from gidgethub.apps import get_installation_access_token
+
+    for n in range(35):
+        world.fake.add_comment(OWNER, REPO, 1, f"c{n}")
+    app_client = GitHubAPI(world.gh.session, "ferrybot-tests", base_url=world.fake.url)
+    issued = await get_installation_access_token(
+        app_client, installation_id="10", app_id="1", private_key=world.private_key
+    )
+    cache: dict[Any, Any] = {}
+    gh = GitHubAPI(
+        world.gh.session,
+        "ferrybot-tests",
+        oauth_token=issued["token"],
+        base_url=world.fake.url,
+        cache=cache,
+    )
+    bodies = [c["body"] async for c in gh.getiter(f"{API}/issues/1/comments")]
+    assert len(bodies) == 35
+    first = await gh.getitem(f"{API}/pulls/1")
+    again = await gh.getitem(f"{API}/pulls/1")
+    assert first == again
+    assert world.fake.requests[-1][2] == 304
+    with pytest.raises(BadRequest) as refused:
+        await gh.post(f"{API}/pulls", data={"title": "t", "head": "nope", "base": "main"})
+    assert refused.value.status_code == 422

@@ -18,6 +18,8 @@ class ResponseFiller:
 
     def __init__(self, document: dict[str, Any]) -> None:
         self._document = document
+        # Placeholders depend only on the schema and answers are serialized at once: share them.
+        self._placeholders: dict[int, Any] = {}
 
     def fill(self, schema: dict[str, Any], value: Any) -> Any:
         schema = self._resolve(schema)
@@ -31,15 +33,22 @@ class ResponseFiller:
         if not isinstance(value, dict) or schema.get("type", "object") != "object":
             return value
         properties = schema.get("properties", {})
+        given = list(value.items())
         for name in schema.get("required", ()):
             if name not in value and name in properties:
                 value[name] = self.placeholder(properties[name])
-        for name, item in value.items():
-            if name in properties and item is not None:
+        for name, item in given:
+            if name in properties and isinstance(item, dict | list):
                 value[name] = self.fill(properties[name], item)
         return value
 
     def placeholder(self, schema: dict[str, Any]) -> Any:
+        key = id(schema)
+        if key not in self._placeholders:
+            self._placeholders[key] = self._make_placeholder(schema)
+        return self._placeholders[key]
+
+    def _make_placeholder(self, schema: dict[str, Any]) -> Any:
         schema = self._resolve(schema)
         if schema.get("nullable"):
             return None

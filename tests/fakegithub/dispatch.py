@@ -116,14 +116,11 @@ def _validated(
     if path_problems:
         fake.record_violation(Violation(method, unquote(raw_path), tuple(path_problems)))
         raise GitHubError(404, "Not Found")
-    query_problems = operation.query_problems(query)
-    body_problems = operation.body_problems(body, has_body)
-    if query_problems or body_problems:
-        fake.record_violation(
-            Violation(method, unquote(raw_path), (*query_problems, *body_problems))
-        )
-    # Unknown query parameters are recorded but GitHub serves the request anyway.
-    refused = [p for p in query_problems if "not in the description" not in p] + body_problems
+    # Unknown query parameters are recorded, but GitHub serves the request anyway.
+    unknown = operation.unknown_query(query)
+    refused = operation.query_problems(query) + operation.body_problems(body, has_body)
+    if unknown or refused:
+        fake.record_violation(Violation(method, unquote(raw_path), (*unknown, *refused)))
     if refused:
         errors = [{"resource": "Request", "code": "invalid", "message": p} for p in refused]
         raise GitHubError(422, "Validation Failed", errors=errors)

@@ -60,6 +60,19 @@ def commit_files(
 
 def merge_trees(git: GitStore, ancestor: str | None, ours: str, theirs: str) -> str:
     """Three-way merge of root trees by path; raises MergeConflict."""
+    key = ("merge", ancestor or "", ours, theirs)
+    if key not in git.derived:
+        try:
+            git.derived[key] = _merge_trees(git, ancestor, ours, theirs)
+        except MergeConflict as conflict:
+            git.derived[key] = conflict
+    result: str | MergeConflict = git.derived[key]
+    if isinstance(result, MergeConflict):
+        raise result
+    return result
+
+
+def _merge_trees(git: GitStore, ancestor: str | None, ours: str, theirs: str) -> str:
     base = _flat(git, ancestor)
     mine, other = _flat(git, ours), _flat(git, theirs)
     merged: dict[str, tuple[str, str]] = {}
@@ -94,6 +107,14 @@ class FileChange:
 
 def diff_trees(git: GitStore, old_tree: str | None, new_tree: str) -> list[FileChange]:
     """Changed files between two root trees, in path order."""
+    key = ("diff", old_tree or "", new_tree)
+    if key not in git.derived:
+        git.derived[key] = _diff_trees(git, old_tree, new_tree)
+    changes: list[FileChange] = git.derived[key]
+    return list(changes)
+
+
+def _diff_trees(git: GitStore, old_tree: str | None, new_tree: str) -> list[FileChange]:
     old, new = _entries(git, old_tree), _entries(git, new_tree)
     changes = []
     for path in sorted(old.keys() | new.keys()):
@@ -117,7 +138,7 @@ def diff_trees(git: GitStore, old_tree: str | None, new_tree: str) -> list[FileC
     return changes
 
 
-def _entries(git: GitStore, tree: str | None) -> dict[str, TreeEntry]:
+def _entries(git: GitStore, tree: str | None) -> Mapping[str, TreeEntry]:
     return git.flatten(tree) if tree else {}
 
 

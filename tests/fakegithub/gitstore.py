@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 FILE_MODE = "100644"
 TREE_MODE = "040000"
@@ -59,6 +60,9 @@ class GitStore:
     commits: dict[str, Commit] = field(default_factory=dict)
     # Creation order breaks committer-date ties: tests make many commits within one second.
     created: dict[str, int] = field(default_factory=dict)
+    _flat: dict[str, dict[str, TreeEntry]] = field(default_factory=dict, repr=False)
+    # Results derived only from immutable objects (merges, diffs), keyed by their inputs.
+    derived: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
     def put_blob(self, data: bytes) -> str:
         sha = _hash(b"blob", data)
@@ -87,16 +91,22 @@ class GitStore:
         self.created.setdefault(sha, len(self.created))
         return sha
 
-    def flatten(self, tree_sha: str, prefix: str = "") -> dict[str, TreeEntry]:
-        """Every non-tree entry under tree_sha keyed by full path (entry.name is the full path)."""
-        files: dict[str, TreeEntry] = {}
-        for entry in self.trees[tree_sha]:
-            path = f"{prefix}{entry.name}"
-            if entry.type == "tree":
-                files.update(self.flatten(entry.sha, f"{path}/"))
-            else:
-                files[path] = TreeEntry(path, entry.mode, entry.sha)
-        return files
+    def flatten(self, tree_sha: str) -> Mapping[str, TreeEntry]:
+        """Every non-tree entry under tree_sha keyed by full path (entry.name is the full path).
+
+        Trees never change, so the answer is cached; callers must not mutate it.
+        """
+        cached = self._flat.get(tree_sha)
+        if cached is None:
+            cached = self._flat[tree_sha] = {}
+            for entry in self.trees[tree_sha]:
+                if entry.type == "tree":
+                    for path, inner in self.flatten(entry.sha).items():
+                        full = f"{entry.name}/{path}"
+                        cached[full] = TreeEntry(full, inner.mode, inner.sha)
+                else:
+                    cached[entry.name] = entry
+        return cached
 
     def walk(self, tree_sha: str, prefix: str = "") -> Iterator[TreeEntry]:
         """Every entry, trees included, depth first, with full paths as names."""

@@ -33,13 +33,12 @@ class GitHubError(Exception):
         errors: list[Any] | None = None,
         *,
         violation: bool = False,
-        **extra: Any,
     ) -> None:
         details = "; ".join(str(e.get("message", e)) for e in errors or () if isinstance(e, dict))
         super().__init__(f"{status} {message}" + (f": {details}" if details else ""))
         self.status = status
         self.violation = violation
-        self.body: dict[str, Any] = {"message": message, "documentation_url": DOCS, **extra}
+        self.body: dict[str, Any] = {"message": message, "documentation_url": DOCS}
         if errors is not None:
             self.body["errors"] = errors
         self.body["status"] = str(status)

@@ -75,16 +75,21 @@ class Operation:
     def typed_path(self, raw: dict[str, str]) -> dict[str, Any]:
         return {name: self.path_params[name].coerce(text) for name, text in raw.items()}
 
+    def unknown_query(self, query: dict[str, str]) -> list[str]:
+        # GitHub ignores these, so a filter the client believes it applied silently does nothing.
+        return [
+            f"query parameter {name!r} is not in the description"
+            for name in query
+            if name not in self.query_params
+        ]
+
     def query_problems(self, query: dict[str, str]) -> list[str]:
-        problems = []
-        for name, text in query.items():
-            param = self.query_params.get(name)
-            if param is None:
-                # GitHub ignores it, so a filter the bot believes it applied silently does nothing.
-                problems.append(f"query parameter {name!r} is not in the description")
-            else:
-                problems.extend(param.problems(text))
-        return problems
+        return [
+            problem
+            for name, text in query.items()
+            if name in self.query_params
+            for problem in self.query_params[name].problems(text)
+        ]
 
     def typed_query(self, query: dict[str, str]) -> dict[str, Any]:
         typed = {
