@@ -1025,3 +1025,60 @@ async def test_gidgethub_interoperates(world: World) -> None:
     with pytest.raises(BadRequest) as refused:
         await gh.post(f"{API}/pulls", data={"title": "t", "head": "nope", "base": "main"})
     assert refused.value.status_code == 422
+
+
+def _regeneration_script() -> Any:
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "scripts" / "regenerate_github_testdata.py"
+    spec = importlib.util.spec_from_file_location("regenerate_github_testdata", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_regeneration_fails_loudly_on_a_missing_operation() -> None:
+    """Trimming stops, naming the operation, when the description lacks a listed one."""
+    script = _regeneration_script()
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": {}}},
+    }
+    with pytest.raises(SystemExit, match="POST /a"):
+        script.trim_spec(spec, [("get", "/a"), ("post", "/a")])
+
+
+def test_regeneration_keeps_referenced_components_and_strips_docs() -> None:
+    """Components are followed transitively; descriptions go, properties named like them stay."""
+    script = _regeneration_script()
+    schema = {"$ref": "#/components/schemas/outer"}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/a": {
+                "get": {
+                    "description": "doc",
+                    "responses": {"200": {"content": {"application/json": {"schema": schema}}}},
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "outer": {
+                    "description": "doc",
+                    "properties": {"description": {"$ref": "#/components/schemas/inner"}},
+                },
+                "inner": {"type": "string", "example": "x"},
+                "unused": {"type": "integer"},
+            }
+        },
+    }
+    trimmed = script.trim_spec(spec, [("get", "/a")])
+    assert trimmed["components"]["schemas"] == {
+        "outer": {"properties": {"description": {"$ref": "#/components/schemas/inner"}}},
+        "inner": {"type": "string"},
+    }
+    assert "description" not in trimmed["paths"]["/a"]["get"]
