@@ -67,11 +67,10 @@ def _no_double_dot(value: str) -> str | None:
 
 
 def _canonical_version(value: str) -> str | None:
-    if value.isascii() and value.isdigit() and int(value) == 0:
+    # Only digits get here; "007" and "7" would name one version in two ways.
+    if int(value) == 0:
         return "must be a positive integer"
-    if value.isascii() and value.isdigit() and value.startswith("0"):
-        return "has a leading zero"
-    return None
+    return "has a leading zero" if value.startswith("0") else None
 
 
 # MLflow reserves these alias names for itself (mlflow.utils.validation).
@@ -178,23 +177,29 @@ _SPECS: Final[dict[IdentifierKind, _Spec]] = {
 }
 
 
-def _character_problem(value: str, charset: str) -> str | None:
-    """Name the first character that disqualifies the value, the way a reviewer would."""
+def _hidden_character(value: str) -> str | None:
+    """Name the first character that would hide or inject something, whatever the kind."""
     for char in value:
-        if char in charset:
+        if char.isascii() and char.isprintable():
             continue
         code = f"U+{ord(char):04X}"
-        name = unicodedata.name(char, "unnamed")
         category = unicodedata.category(char)
-        if char in "\r\n\x85\u2028\u2029":
+        if char in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029":
             return "contains a line break"
         if category == "Cc":
             return f"contains control character {code}"
+        name = unicodedata.name(char, "unnamed")
         if category == "Cf":
             # Zero-width and bidirectional-override characters hide what a reviewer reads.
             return f"contains invisible formatting character {code} ({name})"
-        if not char.isascii():
-            return f"contains non-ASCII character {code} ({name})"
+        return f"contains non-ASCII character {code} ({name})"
+    return None
+
+
+def _disallowed_character(value: str, charset: str) -> str | None:
+    for char in value:
+        if char in charset:
+            continue
         if char.isspace():
             return "contains whitespace"
         return f"contains {char!r}, which is not allowed here"
@@ -207,11 +212,11 @@ def _check(kind: IdentifierKind, value: object) -> str:
         raise InvalidIdentifier(kind, value, "is not a string")
     if not value:
         raise InvalidIdentifier(kind, value, "is empty")
-    if len(value) > spec.max_chars:
-        raise InvalidIdentifier(
-            kind, value, f"is {len(value)} characters long, more than {spec.max_chars}"
-        )
-    problem = _character_problem(value, spec.charset)
+    problem = _hidden_character(value)
+    if problem is None and len(value) > spec.max_chars:
+        problem = f"is {len(value)} characters long, more than {spec.max_chars}"
+    if problem is None:
+        problem = _disallowed_character(value, spec.charset)
     if problem is None and spec.extra is not None:
         problem = spec.extra(value)
     if problem is None and not spec.regex.fullmatch(value):
@@ -219,11 +224,6 @@ def _check(kind: IdentifierKind, value: object) -> str:
     if problem is not None:
         raise InvalidIdentifier(kind, value, problem)
     return value
-
-
-def identifier_pattern(kind: IdentifierKind) -> re.Pattern[str]:
-    """The compiled shape of a kind (no anchors: use `fullmatch`), for templates."""
-    return _SPECS[kind].regex
 
 
 def validate(kind: IdentifierKind, value: object) -> str:
