@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.fakegithub.fixture"]
+pytest_plugins = ["tests.fakegithub.fixture", "tests.support.broker"]
