@@ -6,6 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from schemas.notifications_config import NotificationsConfig
+
 CONVENTIONAL_COMMITS = (
     r"^(build|chore|ci|docs|feat|fix|perf|refactor|revert|style|test)"
     r"(\([a-z0-9._/-]+\))?!?: \S.*$"
@@ -49,4 +51,8 @@ class BotConfig(BaseModel):
 
     policy: PolicyConfig = Field(
         default_factory=PolicyConfig, description="Pull-request policy check."
+    )
+    notifications: NotificationsConfig = Field(
+        default_factory=NotificationsConfig,
+        description="Chat-ops: webhook channels and which notifications are routed to them.",
     )
