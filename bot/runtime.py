@@ -37,9 +37,10 @@ async def serve(
     stop: asyncio.Event | None = None,
     started: asyncio.Event | None = None,
 ) -> None:
-    """Run until `stop` is set or SIGTERM/SIGINT arrives, then shut down in order."""
-    stop = stop or asyncio.Event()
-    _stop_on_signals(stop)
+    """Run until `stop` is set (or, without one, SIGTERM/SIGINT arrives), then shut down."""
+    if stop is None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
     broker: EmbeddedBroker | None = None
     if settings.embedded_broker:
         if not (components.ingress and components.worker):
