@@ -33,11 +33,12 @@ class Components:
 
 async def serve(
     settings: Settings,
-    components: Components = Components(),
+    components: Components | None = None,
     stop: asyncio.Event | None = None,
     started: asyncio.Event | None = None,
 ) -> None:
     """Run until `stop` is set (or, without one, SIGTERM/SIGINT arrives), then shut down."""
+    components = components or Components()
     if stop is None:
         stop = asyncio.Event()
         _stop_on_signals(stop)

@@ -81,7 +81,7 @@ def _check_run_writes(fake: FakeGitHub) -> int:
 async def test_permanent_failure_is_dead_lettered_and_later_events_flow(
     fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    """A repo the App cannot see → 404 → DLQ with reason, handler, attempts; the next event works."""
+    """A repo the App cannot see: 404, DLQ with reason, handler, attempts; later events flow."""
     app = install_app(fake_github)
     fake_github.add_repo("acme", "secret-repo", files={"a": "b"})
     hidden = fake_github.add_pull("acme", "secret-repo", head="x", title="feat: hidden")

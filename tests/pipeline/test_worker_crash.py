@@ -57,7 +57,7 @@ async def _start_worker(env: dict[str, str], log: Path) -> asyncio.subprocess.Pr
 async def test_sigkill_mid_stream_leaves_every_effect_exactly_once(
     fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    """500 events, the worker killed -9 part-way and restarted: one check run per PR, final state."""
+    """500 events, worker killed -9 part-way, restarted: one run per PR, at its final verdict."""
     app = install_app(fake_github)
     settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
     await ensure_topics(settings, kafka_bootstrap)

@@ -93,7 +93,7 @@ async def deliver(
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    settings: Settings, components: Components = Components()
+    settings: Settings, components: Components | None = None
 ) -> AsyncIterator[None]:
     """The bot's `serve` in this event loop, stopped (gracefully) on exit."""
     stop, started = asyncio.Event(), asyncio.Event()
