@@ -9,9 +9,12 @@ import structlog
 from gidgethub.abc import GitHubAPI
 from pydantic import BaseModel, ValidationError
 
+from bot.publisher import Publisher
 from bot.retry import PermanentError
+from schemas.audit import AuditRecord
 from schemas.config import BotConfig
 from schemas.envelope import Envelope, payload_dict
+from schemas.notification import Notification
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -25,12 +28,21 @@ class Context:
     config: BotConfig
     log: structlog.typing.FilteringBoundLogger
     dry_run: bool
+    publisher: Publisher
     _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
 
     @property
     def payload(self) -> dict[str, Any]:
         """The raw JSON payload."""
         return payload_dict(self.envelope)
+
+    async def notify(self, notification: Notification) -> None:
+        """Send a chat notification through the notifications topic."""
+        await self.publisher.notify(notification)
+
+    async def audit(self, record: AuditRecord) -> None:
+        """Record a decision or action on the audit topic."""
+        await self.publisher.audit(record)
 
     def event(self, model: type[ModelT]) -> ModelT:
         """The payload as a typed event; a payload that does not fit is a permanent error."""

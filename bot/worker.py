@@ -17,9 +17,11 @@ from bot.dedupe import DeliveryDedupe
 from bot.dispatch import Handler, Registry
 from bot.github.clients import GitHubClients
 from bot.logs import get_logger
+from bot.publisher import Publisher
 from bot.retry import retrying
 from bot.settings import Settings
 from schemas.envelope import Envelope
+from schemas.notification import Notification, NotificationKind, Severity
 
 log = get_logger(component="worker")
 
@@ -57,6 +59,7 @@ class Worker:
         self._registry = registry
         self._clients = clients
         self._producer = producer
+        self._publisher = Publisher(settings, producer)
         self._dedupe = DeliveryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_entries)
         self._lanes: dict[TopicPartition, Lane] = {}
         self._paused: set[TopicPartition] = set()
@@ -166,6 +169,7 @@ class Worker:
                         config=self._settings.bot,
                         log=handler_log,
                         dry_run=self._settings.effective_dry_run,
+                        publisher=self._publisher,
                     )
                     await handler.func(ctx)
         # The worker is the one place that decides what a failure means: every handler error
@@ -206,6 +210,34 @@ class Worker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
         log.warning("event.dead_lettered", handler=handler, attempts=attempts, reason=reason)
+        await self._announce_dead_letter(key, envelope, handler, attempts, reason, record)
+
+    async def _announce_dead_letter(
+        self,
+        key: str,
+        envelope: Envelope | None,
+        handler: str,
+        attempts: int,
+        reason: str,
+        record: ConsumerRecord[bytes, bytes],
+    ) -> None:
+        # The event itself is safe in the DLQ; a lost announcement only costs a chat message.
+        delivery = envelope.id if envelope else f"{record.topic}/{record.partition}/{record.offset}"
+        notification = Notification(
+            id=f"{delivery}:{NotificationKind.DLQ_GREW.value}:{handler}",
+            kind=NotificationKind.DLQ_GREW,
+            severity=Severity.ERROR,
+            subject=key,
+            title=f"Event dead-lettered after {attempts} attempt(s)",
+            text=reason,
+            fields={"handler": handler, "event": envelope.name if envelope else "undecodable"},
+            delivery_id=delivery,
+            repository=_repository(envelope),
+        )
+        try:
+            await self._publisher.notify(notification)
+        except BusUnavailable:
+            log.warning("dlq.announce_failed", delivery=delivery)
 
     async def _commit_done(self, lanes: list[Lane] | None = None) -> None:
         offsets = {
@@ -251,6 +283,12 @@ class Worker:
         with contextlib.suppress(TimeoutError, KafkaError):
             await asyncio.wait_for(self._consumer.stop(), BROKER_CALL_TIMEOUT)
         log.info("worker.stopped")
+
+
+def _repository(envelope: Envelope | None) -> str | None:
+    if envelope is None or not envelope.subject.startswith("github/"):
+        return None
+    return envelope.subject.removeprefix("github/").split("#")[0] or None
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
