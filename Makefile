@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# MLflow lives in its own virtualenv: the bot talks to it over REST only and never imports it.
+MLFLOW_VENV  := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 
 .PHONY: run test lint bench clean
 
@@ -12,11 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(MLFLOW_STAMP):
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet 'mlflow>=3,<4'
+	touch $(MLFLOW_STAMP)
+
 run: $(STAMP)
 	$(BIN)/ferrybot run
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test: $(STAMP) $(MLFLOW_STAMP)
+	FERRYBOT_TEST_MLFLOW=$(CURDIR)/$(MLFLOW_VENV)/bin/mlflow $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers schemas tests
@@ -26,4 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingress
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MLFLOW_VENV) .pytest_cache .mypy_cache .ruff_cache
