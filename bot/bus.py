@@ -64,6 +64,9 @@ def producer_params(settings: Settings, bootstrap_servers: str) -> dict[str, Any
         "enable_idempotence": idempotence,
         "compression_type": "gzip",
         "max_request_size": MAX_MESSAGE_BYTES,
+        # One partition allows one request in flight; a batch big enough for many webhooks
+        # lets concurrent deliveries for the same subject share it instead of queueing.
+        "max_batch_size": 1024 * 1024,
         "request_timeout_ms": max(timeout_ms, 1000),
         "linger_ms": 0,
     }
