@@ -64,7 +64,7 @@ class InstallationTokens:
                 "/app/installations/{installation_id}/access_tokens",
                 url_vars={"installation_id": str(installation_id)},
                 data=b"",
-                jwt=app_jwt(self._app_id, self._private_key, self._clock()),
+                jwt=app_jwt(self._app_id, self._private_key),
             )
             token = str(response["token"])
             expires = datetime.fromisoformat(str(response["expires_at"]).replace("Z", "+00:00"))

@@ -1,0 +1,50 @@
+"""GitHub App auth: short JWTs, cached installation tokens, the bounded ETag cache."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import gidgethub.aiohttp
+import jwt
+
+from bot.github.auth import JWT_LIFETIME_SECONDS, InstallationTokens, app_jwt
+from bot.github.etag_cache import LRUCache
+from tests.fakegithub.auth import generate_app_key
+from tests.fakegithub.server import FakeGitHub
+from tests.support.bot import APP_ID, INSTALLATION_ID, install_app
+
+
+def test_app_jwt_lives_at_most_540_seconds() -> None:
+    """GitHub caps App JWTs at 10 minutes; ours expire 540 s after issue."""
+    key = generate_app_key()
+    token = app_jwt(7, key.private_pem, now=1_000_000)
+    claims = jwt.decode(token, key.public_pem, algorithms=["RS256"], options={"verify_exp": False})
+    assert claims["iss"] == "7"
+    assert claims["exp"] - 1_000_000 <= 540 == JWT_LIFETIME_SECONDS
+    assert claims["iat"] < 1_000_000  # backdated for clock drift
+
+
+async def test_installation_token_is_cached_until_near_expiry(fake_github: FakeGitHub) -> None:
+    """One mint serves many events; a token about to expire is replaced before it fails."""
+    app = install_app(fake_github)
+    now = [time.time()]
+    tokens = InstallationTokens(APP_ID, app.private_key, clock=lambda: now[0])
+    async with aiohttp.ClientSession() as session:
+        gh = gidgethub.aiohttp.GitHubAPI(session, "ferrybot-test", base_url=fake_github.url)
+        first = await tokens.token(gh, INSTALLATION_ID)
+        assert await tokens.token(gh, INSTALLATION_ID) == first
+        now[0] += 3600 - 60  # inside the refresh margin of a one-hour token
+        second = await tokens.token(gh, INSTALLATION_ID)
+    assert second != first
+    minted = [p for m, p, s in fake_github.requests if p.endswith("/access_tokens")]
+    assert len(minted) == 2
+
+
+def test_etag_cache_keeps_the_most_recent_entries() -> None:
+    """The cache is bounded; reading an entry keeps it alive."""
+    cache = LRUCache(maxsize=2)
+    cache["a"], cache["b"] = 1, 2
+    assert cache["a"] == 1
+    cache["c"] = 3
+    assert set(cache) == {"a", "c"}
