@@ -17,6 +17,7 @@ from bot.dedupe import DeliveryDedupe
 from bot.dispatch import Handler, Registry
 from bot.github.clients import GitHubClients
 from bot.logs import get_logger
+from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
 from bot.retry import retrying
 from bot.settings import Settings
@@ -89,6 +90,7 @@ class Worker:
                     for record in records:
                         lane.queue.put_nowait(record)
                         lane.idle.clear()
+                self._raise_if_a_lane_died()
                 self._apply_backpressure()
                 await self._commit_done()
         finally:
@@ -105,6 +107,15 @@ class Worker:
             lane.task = asyncio.create_task(self._drain(lane), name=f"lane-{tp.partition}")
             self._lanes[tp] = lane
         return lane
+
+    def _raise_if_a_lane_died(self) -> None:
+        # A lane that crashed would leave its partition stuck without a word; stopping the
+        # worker instead lets the uncommitted events replay on a fresh start.
+        for lane in self._lanes.values():
+            if lane.task is not None and lane.task.done() and not lane.task.cancelled():
+                error = lane.task.exception()
+                if error is not None:
+                    raise error
 
     def _apply_backpressure(self) -> None:
         for tp, lane in self._lanes.items():
@@ -170,6 +181,9 @@ class Worker:
                         log=handler_log,
                         dry_run=self._settings.effective_dry_run,
                         publisher=self._publisher,
+                        sources=ArtifactSources.from_settings(
+                            self._settings, self._clients.session
+                        ),
                     )
                     await handler.func(ctx)
         # The worker is the one place that decides what a failure means: every handler error
