@@ -95,7 +95,7 @@ class _WaitAsAsked:
 
     def __init__(self, max_wait: float) -> None:
         self._max_wait = max_wait
-        self._backoff = wait_exponential_jitter(initial=0.2, max=max_wait, jitter=0.2)
+        self._backoff = wait_exponential_jitter(multiplier=0.2, max=max_wait, jitter=0.2)
 
     def __call__(self, state: RetryCallState) -> float:
         outcome = state.outcome

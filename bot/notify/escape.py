@@ -16,8 +16,10 @@ Escaper = Callable[[str], str]
 # `@word` is a mention in Mattermost (`@channel`, `@all`, `@user`), Discord (`@everyone`,
 # `@here`) and, with link_names, Slack: break every one, not only the known group names.
 _AT_MENTION = re.compile(r"@(?=\w)")
-# Discord parses `<@id>`, `<@&role>`, `<#channel>`, `<t:…>`; a backslash shows them raw.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_~\[\]()|<>#])")
+# Markdown punctuation a backslash makes literal (CommonMark, which Mattermost follows).
+_COMMONMARK_SPECIALS = re.compile(r"([\\`*_~\[\]()|#])")
+# Discord also parses `<@id>`, `<@&role>`, `<#channel>`, `<t:…>`; a backslash shows them raw.
+_DISCORD_SPECIALS = re.compile(r"([\\`*_~\[\]()|<>#])")
 
 
 def clean(text: str) -> str:
@@ -39,38 +41,34 @@ def _break_mentions(text: str) -> str:
     return _AT_MENTION.sub("@" + ZWSP, text)
 
 
+def _break_links(text: str) -> str:
+    # `[x](y)` is a link in Markdown-speaking clients even where the docs say mrkdwn.
+    return text.replace("](", "]" + ZWSP + "(")
+
+
 def slack_mrkdwn(text: str) -> str:
     """Slack mrkdwn: `&<>` as entities, so `<!channel>`, `<@U1>` and `<url|x>` stay text."""
     escaped = clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _break_mentions(escaped)
+    return _break_mentions(_break_links(escaped))
 
 
 def markdown(text: str) -> str:
     """Mattermost Markdown: entities for `&<>` (its Slack bridge turns `<!channel>` into
     `@channel`), backslashes before Markdown punctuation, mentions broken."""
     escaped = clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    escaped = re.sub(r"([\\`*_~\[\]()|#])", r"\\\1", escaped)
-    return _break_mentions(escaped)
+    return _break_mentions(_COMMONMARK_SPECIALS.sub(r"\\\1", escaped))
 
 
 def discord_markdown(text: str) -> str:
     """Discord Markdown: backslashes before Markdown punctuation and `<`, mentions broken."""
-    return _break_mentions(_MARKDOWN_SPECIALS.sub(r"\\\1", clean(text)))
-
-
-def teams_text(text: str) -> str:
-    """Adaptive Card TextBlock Markdown: `[x](y)` links broken, mentions broken.
-
-    Adaptive Cards honour no backslash escapes, so a zero-width space goes between `]` and
-    `(`; `<at>` tags mention only with an `msteams.entities` entry, which is never sent.
-    """
-    return _break_mentions(clean(text).replace("](", "]" + ZWSP + "("))
+    return _break_mentions(_DISCORD_SPECIALS.sub(r"\\\1", clean(text)))
 
 
 def plain(text: str) -> str:
-    """Text shown as typed (Slack plain_text, fallbacks, button titles): no entity is
-    decoded there, so `<` gets a zero-width space after it and mentions are broken."""
-    return _break_mentions(clean(text).replace("<", "<" + ZWSP))
+    """Text with no escape syntax: Slack plain_text, Adaptive Card TextBlocks (light
+    Markdown, no backslash escapes), fallbacks, button titles. Zero-width spaces break
+    `<!channel>`-style tokens, `[x](y)` links and mentions while reading the same."""
+    return _break_mentions(_break_links(clean(text).replace("<", "<" + ZWSP)))
 
 
 def link_target(url: str) -> str:

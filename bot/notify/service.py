@@ -27,7 +27,7 @@ BROKER_CALL_TIMEOUT = 10.0
 # A partition owing more records than this is paused until it is down to half.
 HIGH_WATER = 1000
 # On stop, queued deliveries get this long to finish; the rest are redelivered next start.
-SHUTDOWN_GRACE_SECONDS = 5.0
+SHUTDOWN_GRACE_SECONDS = 2.0
 
 _Job = tuple[Ticket, Notification]
 

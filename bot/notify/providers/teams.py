@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.notify.escape import fit, link_target, plain, teams_text
+from bot.notify.escape import fit, link_target, plain
 from bot.notify.providers.common import context_line
 from schemas.notification import Notification, Severity
 
@@ -32,14 +32,14 @@ def payload(notification: Notification) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
-            "text": fit(notification.title, TITLE_MAX, teams_text),
+            "text": fit(notification.title, TITLE_MAX, plain),
             "weight": "Bolder",
             "size": "Medium",
             "wrap": True,
         },
         {
             "type": "TextBlock",
-            "text": fit(context_line(notification), 300, teams_text),
+            "text": fit(context_line(notification), 300, plain),
             "color": _COLOUR[notification.severity],
             "isSubtle": True,
             "spacing": "None",
@@ -50,14 +50,14 @@ def payload(notification: Notification) -> dict[str, Any]:
         body.append(
             {
                 "type": "TextBlock",
-                "text": fit(notification.text, TEXT_MAX, teams_text),
+                "text": fit(notification.text, TEXT_MAX, plain),
                 "wrap": True,
             }
         )
     facts = [
         {
-            "title": fit(name, FACT_TITLE_MAX, teams_text),
-            "value": fit(value, FACT_VALUE_MAX, teams_text),
+            "title": fit(name, FACT_TITLE_MAX, plain),
+            "value": fit(value, FACT_VALUE_MAX, plain),
         }
         for name, value in list(notification.fields.items())[:FACTS_MAX]
     ]
