@@ -9,6 +9,7 @@ import structlog
 from gidgethub.abc import GitHubAPI
 from pydantic import BaseModel, ValidationError
 
+from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
 from bot.retry import PermanentError
 from schemas.audit import AuditRecord
@@ -29,6 +30,7 @@ class Context:
     log: structlog.typing.FilteringBoundLogger
     dry_run: bool
     publisher: Publisher
+    sources: ArtifactSources | None = None
     _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
 
     @property

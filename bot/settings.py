@@ -148,6 +148,45 @@ class Settings(BaseSettings):
         "GitHub credentials are configured.",
     )
 
+    # MLflow and container registries (promotion sources)
+    mlflow_tracking_url: str | None = Field(
+        default=None,
+        description="MLflow tracking server base URL (REST, /api/2.0); needed by model pipelines.",
+    )
+    mlflow_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated MLflow webhook secrets; several are accepted during "
+        "rotation. Unset: /webhooks/mlflow refuses every delivery.",
+    )
+    mlflow_timestamp_tolerance_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="Largest difference between X-MLflow-Timestamp and now before a delivery "
+        "is refused as a replay.",
+    )
+    registry_webhook_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Static token per registry webhook endpoint (distribution, harbor), as "
+        'JSON: {"distribution": "..."}; sent by the registry as `Authorization: Bearer <token>`'
+        " (or the bare token).",
+    )
+    dockerhub_url_token: SecretStr | None = Field(
+        default=None,
+        description="Secret path token of /webhooks/registry/docker-hub/<token>; unset refuses "
+        "Docker Hub deliveries.",
+    )
+    registry_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Registry API base URL per registry name used by pipelines, as JSON: "
+        '{"distribution": "https://registry.example.com"}; tags are confirmed there.',
+    )
+    reconcile_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often the reconciler polls MLflow for aliases and tags missed by webhooks.",
+    )
+
     # Worker
     retry_attempts: int = Field(
         default=5,
@@ -179,7 +218,7 @@ class Settings(BaseSettings):
         default_factory=BotConfig, description="What the bot does (policy, ...)."
     )
 
-    @field_validator("github_webhook_secrets", mode="before")
+    @field_validator("github_webhook_secrets", "mlflow_webhook_secrets", mode="before")
     @classmethod
     def _split_secrets(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -192,6 +231,21 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. https://api.github.com")
         return value.rstrip("/")
+
+    @field_validator("mlflow_tracking_url")
+    @classmethod
+    def _mlflow_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. http://mlflow:5000")
+        return value.rstrip("/") if value else value
+
+    @field_validator("registry_urls")
+    @classmethod
+    def _registry_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"registry {name!r}: the URL must start with http:// or https://")
+        return {name: url.rstrip("/") for name, url in value.items()}
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -241,7 +295,14 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redactor."""
         secrets = [s.get_secret_value() for s in self.github_webhook_secrets]
-        for value in (self.github_token, self.github_private_key, self.kafka_sasl_password):
+        secrets += [s.get_secret_value() for s in self.mlflow_webhook_secrets]
+        secrets += [s.get_secret_value() for s in self.registry_webhook_tokens.values()]
+        for value in (
+            self.github_token,
+            self.github_private_key,
+            self.kafka_sasl_password,
+            self.dockerhub_url_token,
+        ):
             if value is not None:
                 secrets.append(value.get_secret_value())
         return [s for s in secrets if s]

@@ -6,7 +6,9 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from schemas.commands_config import CommandsConfig, ManifestsConfig, RepoConfigPolicy
 from schemas.notifications_config import NotificationsConfig
+from schemas.pipelines import Pipeline
 
 CONVENTIONAL_COMMITS = (
     r"^(build|chore|ci|docs|feat|fix|perf|refactor|revert|style|test)"
@@ -33,6 +35,27 @@ class PolicyConfig(BaseModel):
         "e.g. `fix(api): handle empty body`.",
         description="What the check tells the author when the title does not match.",
     )
+    required_labels: list[str] = Field(
+        default_factory=list,
+        description="Label patterns (`*` matches any text) each of which some label on the "
+        "pull request must match, e.g. `kind/*`.",
+    )
+    size_labels: bool = Field(
+        default=True, description="Label pull requests `size/XS`..`size/XXL` by lines changed."
+    )
+    size_thresholds: dict[str, int] = Field(
+        default_factory=lambda: {"XS": 0, "S": 10, "M": 30, "L": 100, "XL": 500, "XXL": 1000},
+        description="Smallest number of changed lines (additions + deletions) for each size.",
+    )
+
+    @field_validator("size_thresholds")
+    @classmethod
+    def _sizes(cls, value: dict[str, int]) -> dict[str, int]:
+        if not value or min(value.values()) != 0:
+            raise ValueError("size_thresholds needs one size starting at 0 lines")
+        if any(n < 0 for n in value.values()) or len(set(value.values())) != len(value):
+            raise ValueError("size_thresholds must be distinct numbers of lines, 0 or more")
+        return value
 
     @field_validator("title_pattern")
     @classmethod
@@ -56,3 +79,31 @@ class BotConfig(BaseModel):
         default_factory=NotificationsConfig,
         description="Chat-ops: webhook channels and which notifications are routed to them.",
     )
+    commands: CommandsConfig = Field(
+        default_factory=CommandsConfig,
+        description="Slash-commands: permissions per command, labels, reply limits.",
+    )
+    manifests: ManifestsConfig = Field(
+        default_factory=ManifestsConfig,
+        description="`ferrybot/manifests`: Kubernetes manifests check on GitOps repositories.",
+    )
+    repo_config: RepoConfigPolicy = Field(
+        default_factory=RepoConfigPolicy,
+        description="Per-repo `.github/ferrybot.yml` and the keys it may override.",
+    )
+    pipelines: list[Pipeline] = Field(
+        default_factory=list,
+        description="Promotion pipelines: an MLflow model and/or an image and its stages.",
+    )
+
+    @field_validator("pipelines")
+    @classmethod
+    def _unique_pipelines(cls, value: list[Pipeline]) -> list[Pipeline]:
+        names = [pipeline.name for pipeline in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"pipeline names repeat: {names}")
+        return value
+
+    def pipeline(self, name: str) -> Pipeline | None:
+        """The pipeline called `name`."""
+        return next((p for p in self.pipelines if p.name == name), None)

@@ -47,6 +47,11 @@ class GitHubClients:
             )
 
     @property
+    def session(self) -> aiohttp.ClientSession:
+        """The shared HTTP session, for the other REST clients handlers use."""
+        return self._session
+
+    @property
     def mode(self) -> AuthMode:
         """The auth mode in force."""
         if self._settings.effective_dry_run:

@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from bot.bus import BusUnavailable, EventProducer
 from bot.ingress.errors import Refused
 from bot.ingress.github import github_envelope
+from bot.ingress.mlflow import mlflow_envelope
+from bot.ingress.registry import (
+    PATH_TOKEN_HEADER,
+    distribution_envelopes,
+    docker_hub_envelopes,
+    harbor_envelopes,
+)
 from bot.logs import get_logger
 from bot.settings import Settings
 from schemas.envelope import Envelope
@@ -25,8 +33,20 @@ def _github(headers: Mapping[str, str], body: bytes, settings: Settings) -> list
     return [github_envelope(headers, body, settings)]
 
 
+def _mlflow(headers: Mapping[str, str], body: bytes, settings: Settings) -> list[Envelope]:
+    return [mlflow_envelope(headers, body, settings)]
+
+
 # One entry per webhook sender: the path after /webhooks/ and the parser that verifies it.
-SOURCES: dict[str, SourceParser] = {"github": _github}
+SOURCES: dict[str, SourceParser] = {
+    "github": _github,
+    "mlflow": _mlflow,
+    "registry/distribution": distribution_envelopes,
+    "registry/harbor": harbor_envelopes,
+    "registry/docker-hub": docker_hub_envelopes,
+}
+# Senders that can only authenticate with a secret path segment: `<prefix>/<token>`.
+_PATH_TOKEN_SOURCES = ("registry/docker-hub",)
 
 
 def create_app(settings: Settings, producer: EventProducer) -> web.Application:
@@ -44,12 +64,20 @@ async def receive_webhook(request: web.Request) -> web.Response:
     """Verify, produce with acks=all, and only then answer 2xx."""
     settings = request.app[SETTINGS_KEY]
     source = request.match_info["source"]
+    headers: Mapping[str, str] = request.headers
+    for prefix in _PATH_TOKEN_SOURCES:
+        if source.startswith(prefix + "/"):
+            # The token leaves the path here so that it never reaches a log line.
+            with_token = CIMultiDict(request.headers)
+            with_token[PATH_TOKEN_HEADER] = source.removeprefix(prefix + "/")
+            headers = with_token
+            source = prefix
     try:
         parser = SOURCES.get(source)
         if parser is None:
             raise Refused(404, f"unknown webhook source {source!r}; known: {sorted(SOURCES)}")
         body = await _read_body(request, settings.max_body_bytes)
-        envelopes = parser(request.headers, body, settings)
+        envelopes = parser(headers, body, settings)
     except Refused as refused:
         log.warning("webhook.refused", source=source, status=refused.status, reason=refused.message)
         return web.json_response({"error": refused.message}, status=refused.status)

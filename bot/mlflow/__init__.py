@@ -1,0 +1,1 @@
+"""MLflow over REST (the bot never imports the mlflow package)."""

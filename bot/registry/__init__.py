@@ -1,0 +1,1 @@
+"""Container registries over the Docker Registry HTTP API v2."""
