@@ -86,7 +86,10 @@ class Notification(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: Literal[1] = 1
+    # The default is filled in by `_default_id` before validation; mypy sees it optional.
     id: str = Field(
+        default="",
+        validate_default=True,
         min_length=1,
         max_length=600,
         description="Dedupe key, deterministic from the cause. Default: "
