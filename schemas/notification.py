@@ -91,7 +91,7 @@ class Notification(BaseModel):
         default="",
         validate_default=True,
         min_length=1,
-        max_length=600,
+        max_length=1000,
         description="Dedupe key, deterministic from the cause. Default: "
         "`{delivery_id}:{kind}:{subject}` (plus `:{pipeline}` when set).",
     )

@@ -16,10 +16,8 @@ Escaper = Callable[[str], str]
 # `@word` is a mention in Mattermost (`@channel`, `@all`, `@user`), Discord (`@everyone`,
 # `@here`) and, with link_names, Slack: break every one, not only the known group names.
 _AT_MENTION = re.compile(r"@(?=\w)")
-# Markdown punctuation a backslash makes literal (CommonMark, which Mattermost follows).
-_COMMONMARK_SPECIALS = re.compile(r"([\\`*_~\[\]()|#])")
-# Discord also parses `<@id>`, `<@&role>`, `<#channel>`, `<t:…>`; a backslash shows them raw.
-_DISCORD_SPECIALS = re.compile(r"([\\`*_~\[\]()|<>#])")
+# Markdown punctuation a backslash makes literal (CommonMark and Discord both honour it).
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_~\[\]()|#])")
 
 
 def clean(text: str) -> str:
@@ -56,12 +54,14 @@ def markdown(text: str) -> str:
     """Mattermost Markdown: entities for `&<>` (its Slack bridge turns `<!channel>` into
     `@channel`), backslashes before Markdown punctuation, mentions broken."""
     escaped = clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _break_mentions(_COMMONMARK_SPECIALS.sub(r"\\\1", escaped))
+    return _break_mentions(_MARKDOWN_SPECIALS.sub(r"\\\1", escaped))
 
 
 def discord_markdown(text: str) -> str:
-    """Discord Markdown: backslashes before Markdown punctuation and `<`, mentions broken."""
-    return _break_mentions(_DISCORD_SPECIALS.sub(r"\\\1", clean(text)))
+    """Discord Markdown: backslashes before Markdown punctuation; `<` gets a zero-width
+    space after it (`<@id>`, `<@&role>`, `<#channel>`, `<t:…>`), mentions broken."""
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", clean(text)).replace("<", "<" + ZWSP)
+    return _break_mentions(escaped)
 
 
 def plain(text: str) -> str:

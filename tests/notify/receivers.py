@@ -218,7 +218,12 @@ _SUCCESS = {"slack": 200, "mattermost": 200, "teams": 202, "discord": 204, "gene
 
 def _error_body(provider: str, status: int, problems: list[str]) -> web.Response:
     if provider == "slack":
-        code = {400: "invalid_payload", 404: "no_service", 410: "channel_is_archived"}
+        code = {
+            400: "invalid_payload",
+            403: "action_prohibited",
+            404: "no_service",
+            410: "channel_is_archived",
+        }
         fallback = "rate_limited" if status == 429 else "internal_error"
         return web.Response(status=status, text=code.get(status, fallback))
     if provider == "discord":

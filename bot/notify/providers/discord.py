@@ -17,6 +17,8 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 TOTAL_MAX = 6000
 LINKS_MAX = 1000
+# Discord refuses longer embed URLs (its form validation caps URLs at 2048).
+URL_MAX = 2048
 # However many fields there are, this much of the text stays in the description.
 TEXT_RESERVE = 1000
 
@@ -55,8 +57,9 @@ def payload(notification: Notification) -> dict[str, Any]:
     }
     if description := "\n\n".join(part for part in (text, link_line) if part):
         embed["description"] = description
-    if notification.links:
-        embed["url"] = link_target(next(iter(notification.links.values())))
+    first = link_target(next(iter(notification.links.values()), ""))
+    if first and units(first) <= URL_MAX:
+        embed["url"] = first
     if fields:
         embed["fields"] = fields
     return {"embeds": [embed], "allowed_mentions": {"parse": []}}

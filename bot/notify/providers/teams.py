@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.notify.escape import fit, link_target, plain
@@ -10,7 +11,9 @@ from schemas.notification import Notification, Severity
 
 CARD_VERSION = "1.4"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-# Teams refuses messages over about 28 KB; these caps keep a full card well below that.
+# Teams refuses messages over about 28 KB: the caps keep an ordinary card well below, and
+# MESSAGE_MAX_BYTES is enforced on the whole message (links and facts dropped to get there).
+MESSAGE_MAX_BYTES = 27 * 1024
 TITLE_MAX = 250
 TEXT_MAX = 4000
 FACTS_MAX = 20
@@ -76,7 +79,30 @@ def payload(notification: Notification) -> dict[str, Any]:
     ]
     if actions:
         card["actions"] = actions
-    return {
+    message = {
         "type": "message",
         "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],
     }
+    _shrink_to_fit(message, card, body)
+    return message
+
+
+def _size(message: dict[str, Any]) -> int:
+    return len(json.dumps(message, ensure_ascii=False).encode())
+
+
+def _shrink_to_fit(
+    message: dict[str, Any], card: dict[str, Any], body: list[dict[str, Any]]
+) -> None:
+    # Long URLs and many facts can still pass the byte cap: drop links first, then facts
+    # from the end; the title, context line and text always stay.
+    actions: list[dict[str, Any]] = card.get("actions", [])
+    while _size(message) > MESSAGE_MAX_BYTES and actions:
+        actions.pop()
+    if not actions:
+        card.pop("actions", None)
+    facts = body[-1].get("facts") if body[-1]["type"] == "FactSet" else None
+    while _size(message) > MESSAGE_MAX_BYTES and facts:
+        facts.pop()
+    if facts is not None and not facts:
+        body.pop()
