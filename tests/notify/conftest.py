@@ -14,7 +14,7 @@ from bot.bus import EventProducer, ensure_topics
 from bot.notify.service import Notifier
 from bot.settings import Settings
 from tests.notify.receivers import Receivers
-from tests.support.broker import bus_settings, kafka_bootstrap  # noqa: F401 - a fixture
+from tests.support.broker import bus_settings
 
 SIGNING_SECRET = "generic-signing-s3cret-0123456789"
 
