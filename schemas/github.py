@@ -26,6 +26,7 @@ class Repository(_Lenient):
     full_name: str
     owner: User
     html_url: str | None = None
+    default_branch: str | None = None
 
     @property
     def owner_login(self) -> str:
@@ -59,6 +60,8 @@ class PullRequest(_Lenient):
     additions: int | None = None
     deletions: int | None = None
     html_url: str | None = None
+    created_at: str | None = None
+    changed_files: int | None = None
 
     @property
     def label_names(self) -> list[str]:
@@ -75,3 +78,80 @@ class PullRequestEvent(_Lenient):
     repository: Repository
     sender: User
     installation: Installation | None = None
+
+
+class IssueLink(_Lenient):
+    """`issue.pull_request`: present only when the issue is a pull request."""
+
+    url: str | None = None
+
+
+class Issue(_Lenient):
+    number: int
+    title: str = ""
+    user: User
+    pull_request: IssueLink | None = None
+    labels: list[Label] = Field(default_factory=list)
+
+
+class Comment(_Lenient):
+    """An issue comment or a pull-request review comment."""
+
+    id: int
+    body: str | None = None
+    user: User
+    created_at: str | None = None
+
+
+class IssueCommentEvent(_Lenient):
+    """`issue_comment` deliveries."""
+
+    action: str
+    issue: Issue
+    comment: Comment
+    repository: Repository
+    sender: User
+    installation: Installation | None = None
+
+
+class Review(_Lenient):
+    id: int
+    body: str | None = None
+    user: User
+    state: str = ""
+    submitted_at: str | None = None
+
+
+class PullRequestReviewEvent(_Lenient):
+    """`pull_request_review` deliveries."""
+
+    action: str
+    review: Review
+    pull_request: PullRequest
+    repository: Repository
+    sender: User
+    installation: Installation | None = None
+
+
+class PullRequestReviewCommentEvent(_Lenient):
+    """`pull_request_review_comment` deliveries."""
+
+    action: str
+    comment: Comment
+    pull_request: PullRequest
+    repository: Repository
+    sender: User
+    installation: Installation | None = None
+
+
+class SynchronizeEvent(PullRequestEvent):
+    """`pull_request.synchronize`: the head moved from `before` to `after`."""
+
+    before: str
+    after: str
+
+
+class LabeledEvent(PullRequestEvent):
+    """`pull_request.labeled` / `unlabeled`: the one label added or removed."""
+
+    label: Label

@@ -1,1 +1,52 @@
-"""Slash-commands in pull-request comments: parsing them and carrying them out."""
+"""Slash-commands in pull-request comments: declare, parse, authorise, run, answer.
+
+Adding a command is one module under ``handlers/commands/`` (discovered automatically)::
+
+    from bot.commands import CommandRefused, Invocation, command
+    from schemas.commands_config import PermissionLevel
+
+    @command(
+        "hold",
+        usage="/hold [cancel]",
+        help="Block merging until `/hold cancel`.",
+        permission=PermissionLevel.TRIAGE,      # default; `bot.commands.permissions` overrides
+        aliases=("unhold",),
+        not_by_author=False,                    # True: the PR's author may not run it
+    )
+    async def hold(inv: Invocation) -> str | None:
+        if inv.args not in ((), ("cancel",)):
+            raise CommandRefused("use `/hold` or `/hold cancel`")  # → `confused` + reply
+        ...                                     # GitHub calls through inv.ctx.gh, idempotent
+        return None                             # or a message for the reply; `+1` either way
+
+The runner (`bot.commands.runner.run_commands`) parses the text, looks the name up,
+checks the permission (collaborator role, users, teams, not-by-author) before the function
+runs, and answers with reactions and at most one reply. Arguments arrive raw: validate them
+with ``bot.commands.parser`` (``is_login``, ``normalise_login``, ``is_label``,
+``is_identifier``) and quote user input in messages only through ``escape_for_reply``.
+``inv.state`` is the pull request (fetched once per text, labels kept current);
+``inv.config`` the config with the repo file merged in; ``inv.permissions`` answers further
+permission questions with a per-delivery cache.
+"""
+
+from __future__ import annotations
+
+from bot.commands.framework import (
+    CommandRefused,
+    CommandRegistry,
+    CommandSpec,
+    Invocation,
+    PullState,
+    command,
+    commands,
+)
+
+__all__ = [
+    "CommandRefused",
+    "CommandRegistry",
+    "CommandSpec",
+    "Invocation",
+    "PullState",
+    "command",
+    "commands",
+]

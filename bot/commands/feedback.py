@@ -1,0 +1,173 @@
+"""What the user sees: a reaction on their text and at most one reply, posted once per text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from gidgethub.abc import GitHubAPI
+
+from bot.commands.parser import escape_for_reply
+from bot.commands.sources import CommentSource, SourceKind
+
+# Any comment holding this is ferrybot's own and never read for commands.
+MARKER_PREFIX = "<!-- ferrybot:"
+_REPLY_MARKER = re.compile(
+    r"<!-- ferrybot:reply delivery=(?P<delivery>\S+) source=(?P<source>\S+) "
+    r"to=(?P<to>\S+) refusal=(?P<refusal>[01]) -->"
+)
+_SAFE_TOKEN = re.compile(r"[^A-Za-z0-9._:/-]")
+
+
+class Reaction(StrEnum):
+    """The reactions ferrybot leaves on a comment."""
+
+    ACCEPTED = "+1"
+    REFUSED = "confused"
+
+
+@dataclass
+class Feedback:
+    """What the commands of one text produced, gathered before anything is posted."""
+
+    refusals: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    accepted: bool = False
+
+    @property
+    def refused(self) -> bool:
+        """True when some command was not run."""
+        return bool(self.refusals)
+
+    def accept(self, message: str | None = None) -> None:
+        """A command ran; `message` (if any) goes in the reply."""
+        self.accepted = True
+        if message:
+            self.messages.append(message)
+
+    def refuse(self, line: str, reason: str) -> None:
+        """A command was not run: the reply quotes it and says why."""
+        self.refusals.append(f"{escape_for_reply(line)}: {reason}")
+
+    def text(self) -> str:
+        """The reply's message: refusals as a list, then what commands had to say."""
+        parts = []
+        if self.refusals:
+            count = len(self.refusals)
+            head = "this command was not run:" if count == 1 else f"{count} commands were not run:"
+            parts.append(head + "\n\n" + "\n".join(f"- {line}" for line in self.refusals))
+        parts.extend(self.messages)
+        return "\n\n".join(parts)
+
+
+async def react(gh: GitHubAPI, source: CommentSource, reaction: Reaction) -> None:
+    """React to the text (GitHub answers 200 to a repeat, so this is idempotent).
+
+    Review bodies cannot carry reactions on GitHub; the reply is their only feedback.
+    """
+    url_vars = {"owner": source.owner, "repo": source.repo}
+    if source.kind is SourceKind.ISSUE_COMMENT:
+        url = "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+        url_vars["comment_id"] = str(source.id)
+    elif source.kind is SourceKind.REVIEW_COMMENT:
+        url = "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+        url_vars["comment_id"] = str(source.id)
+    elif source.kind is SourceKind.PR_BODY:
+        url = "/repos/{owner}/{repo}/issues/{issue_number}/reactions"
+        url_vars["issue_number"] = str(source.number)
+    else:
+        return
+    await gh.post(url, url_vars=url_vars, data={"content": reaction.value})
+
+
+@dataclass(frozen=True)
+class PastReplies:
+    """ferrybot's replies on the pull request, as read from their hidden markers."""
+
+    markers: list[tuple[dict[str, str], datetime]]
+
+    def answered(self, delivery: str, source: CommentSource) -> bool:
+        """True when this delivery or this very text already got its reply."""
+        return any(
+            m["delivery"] == _token(delivery) or m["source"] == source.key for m, _ in self.markers
+        )
+
+    def refused_recently(self, login: str, since: datetime) -> bool:
+        """True when `login` got a refusal reply after `since`."""
+        return any(
+            m["to"].lower() == login.lower() and m["refusal"] == "1" and at >= since
+            for m, at in self.markers
+        )
+
+
+async def past_replies(gh: GitHubAPI, source: CommentSource, since: datetime) -> PastReplies:
+    """Read the markers of replies posted since `since` on the pull request."""
+    markers: list[tuple[dict[str, str], datetime]] = []
+    async for comment in gh.getiter(
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments{?since,per_page}",
+        url_vars={
+            "owner": source.owner,
+            "repo": source.repo,
+            "issue_number": str(source.number),
+            "since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "per_page": "100",
+        },
+    ):
+        markers.extend(_markers(comment))
+    return PastReplies(markers)
+
+
+def _markers(comment: dict[str, Any]) -> list[tuple[dict[str, str], datetime]]:
+    body = comment.get("body") or ""
+    created = _parse_time(comment.get("created_at")) or datetime.now(UTC)
+    return [(match.groupdict(), created) for match in _REPLY_MARKER.finditer(body)]
+
+
+def render_reply(
+    source: CommentSource, delivery: str, feedback: Feedback, commands: list[str]
+) -> str:
+    """The reply: `@user:` and what happened, the commands quoted, the hidden marker."""
+    quoted = "<br>\n".join(escape_for_reply(line) for line in commands)
+    marker = (
+        f"<!-- ferrybot:reply delivery={_token(delivery)} source={source.key} "
+        f"to={source.author} refusal={int(feedback.refused)} -->"
+    )
+    return (
+        f"@{source.author}: {feedback.text()}\n\n"
+        f"<details>\n<summary>The commands in your comment</summary>\n\n{quoted}\n\n"
+        f"</details>\n\n{marker}"
+    )
+
+
+async def post_reply(gh: GitHubAPI, source: CommentSource, body: str) -> None:
+    """Post the reply on the pull request's conversation."""
+    await gh.post(
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        url_vars={"owner": source.owner, "repo": source.repo, "issue_number": str(source.number)},
+        data={"body": body},
+    )
+
+
+def reply_window(source: CommentSource, interval_seconds: int, now: datetime) -> datetime:
+    """Earliest time a relevant past reply can have: the text's own time or the rate window."""
+    window = now - timedelta(seconds=interval_seconds)
+    created = _parse_time(source.created_at)
+    # A minute of slack: clocks of GitHub's webhook and API hosts differ slightly.
+    return min(window, created - timedelta(minutes=1)) if created else window
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _token(value: str) -> str:
+    """A delivery id fit for the marker: nothing that could end the HTML comment."""
+    return _SAFE_TOKEN.sub("_", value)[:100] or "-"

@@ -1,0 +1,156 @@
+"""One text's commands end to end: parse → permission → execution → reaction and reply."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import gidgethub
+
+from bot.commands.feedback import (
+    MARKER_PREFIX,
+    Feedback,
+    Reaction,
+    past_replies,
+    post_reply,
+    react,
+    render_reply,
+    reply_window,
+)
+from bot.commands.framework import (
+    CommandRefused,
+    CommandSpec,
+    Invocation,
+    PullState,
+    commands,
+)
+from bot.commands.parser import parse_commands
+from bot.commands.sources import CommentSource, comment_source
+from bot.context import Context
+from bot.permissions import PermissionResolver
+from bot.repo_config import effective_config, report_problem
+from bot.retry import is_transient
+from schemas.audit import AuditRecord
+from schemas.github import PullRequest
+from schemas.notification import Notification, NotificationKind, Severity
+
+
+async def run_commands(ctx: Context) -> None:
+    """Carry out the commands in the delivery's text, if it has any the bot knows."""
+    source = comment_source(ctx)
+    if source is None:
+        return
+    if source.author_is_bot or MARKER_PREFIX in source.body:
+        ctx.log.info("commands.ignored_bot", author=source.author)
+        return
+    parsed = parse_commands(source.body)
+    known = [(cmd, spec) for cmd in parsed.commands if (spec := commands.lookup(cmd.name))]
+    # Unknown names are left alone: other bots (and people writing paths) use slashes too.
+    if not known and not parsed.refused:
+        return
+    state = await _pull_state(ctx, source)
+    repo_config = await effective_config(ctx.gh, ctx.config, source.owner, source.repo)
+    await report_problem(ctx.gh, source.owner, source.repo, source.number, repo_config)
+    resolver = PermissionResolver(ctx.gh, source.owner, source.repo)
+    feedback = Feedback()
+    for refused in parsed.refused:
+        feedback.refuse(refused.line, refused.reason)
+    for cmd, spec in known:
+        invocation = Invocation(
+            ctx, cmd, source.author, source, state, repo_config.config, resolver
+        )
+        await _run_one(invocation, spec, feedback)
+    quoted = [cmd.line for cmd in parsed.commands] + [line.line for line in parsed.refused]
+    await _respond(ctx, source, feedback, quoted)
+
+
+async def _pull_state(ctx: Context, source: CommentSource) -> PullState:
+    # Fetched rather than taken from the payload: an issue_comment carries no head, and a
+    # queued event's labels may be stale.
+    data = await ctx.gh.getitem(
+        "/repos/{owner}/{repo}/pulls/{pull_number}",
+        url_vars={"owner": source.owner, "repo": source.repo, "pull_number": str(source.number)},
+    )
+    pull = PullRequest.model_validate(data)
+    return PullState(source.owner, source.repo, pull, set(pull.label_names))
+
+
+async def _run_one(invocation: Invocation, spec: CommandSpec, feedback: Feedback) -> None:
+    cmd, ctx = invocation.command, invocation.ctx
+    log = ctx.log.bind(command=spec.name, actor=invocation.actor)
+    if spec.not_by_author and invocation.actor.lower() == invocation.state.author.lower():
+        feedback.refuse(
+            cmd.line,
+            f"you opened this pull request, so `/{spec.name}` has to come from someone else",
+        )
+        log.info("command.refused", why="author")
+        return
+    decision = await invocation.permissions.decide(
+        invocation.actor, spec.grant(invocation.config), spec.permission
+    )
+    if not decision.allowed:
+        feedback.refuse(cmd.line, f"`/{spec.name}` needs {decision.reason}")
+        log.info("command.refused", why="permission")
+        return
+    try:
+        message = await spec.func(invocation)
+    except CommandRefused as exc:
+        feedback.refuse(cmd.line, str(exc))
+        log.info("command.refused", why="arguments")
+        return
+    except gidgethub.BadRequest as exc:
+        if is_transient(exc):
+            raise
+        # A 4xx for one command (say, a label GitHub will not take) must not cost the others.
+        feedback.refuse(cmd.line, f"GitHub refused it (HTTP {int(exc.status_code)})")
+        log.warning("command.github_refused", status=int(exc.status_code))
+        return
+    feedback.accept(message)
+    log.info("command.ran")
+    await ctx.audit(
+        AuditRecord(
+            id=f"{ctx.envelope.id}:{invocation.source.key}:{spec.name}",
+            delivery_id=ctx.envelope.id,
+            actor=invocation.actor,
+            action=f"command.{spec.name}",
+            subject=f"github/{invocation.state.owner}/{invocation.state.repo}"
+            f"#{invocation.state.number}",
+            details={"args": list(cmd.args)},
+        )
+    )
+
+
+async def _respond(
+    ctx: Context,
+    source: CommentSource,
+    feedback: Feedback,
+    quoted: list[str],
+) -> None:
+    if feedback.accepted:
+        await react(ctx.gh, source, Reaction.ACCEPTED)
+    if feedback.refused:
+        await react(ctx.gh, source, Reaction.REFUSED)
+    if not (feedback.refusals or feedback.messages):
+        return
+    now = datetime.now(UTC)
+    interval = ctx.config.commands.refusal_reply_interval_seconds
+    past = await past_replies(ctx.gh, source, reply_window(source, interval, now))
+    if past.answered(ctx.envelope.id, source):
+        ctx.log.info("commands.reply_exists", source=source.key)
+        return
+    only_refusals = feedback.refused and not feedback.accepted
+    if only_refusals and past.refused_recently(source.author, now - timedelta(seconds=interval)):
+        ctx.log.info("commands.reply_rate_limited", to=source.author)
+        return
+    await post_reply(ctx.gh, source, render_reply(source, ctx.envelope.id, feedback, quoted))
+    if feedback.refused:
+        await ctx.notify(
+            Notification(
+                kind=NotificationKind.COMMAND_REFUSED,
+                severity=Severity.INFO,
+                subject=f"github/{source.owner}/{source.repo}#{source.number}",
+                title=f"Command refused for {source.author}",
+                text="\n".join(feedback.refusals),
+                delivery_id=ctx.envelope.id,
+                repository=f"{source.owner}/{source.repo}",
+            )
+        )

@@ -1,0 +1,148 @@
+"""A repository's own `.github/ferrybot.yml`, merged over the central config in allowed keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+
+import gidgethub
+from gidgethub.abc import GitHubAPI
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from schemas.config import BotConfig
+
+_MARKER = "<!-- ferrybot:repo-config sha={sha} -->"
+MAX_FILE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    """The config in force for one repository, and why the repo file was set aside, if it was."""
+
+    config: BotConfig
+    problem: str | None = None
+    blob_sha: str | None = None
+
+
+async def effective_config(gh: GitHubAPI, central: BotConfig, owner: str, repo: str) -> RepoConfig:
+    """The central config with the repo file's allowed keys merged in.
+
+    The file is read from the default branch, never from a pull request's head, so a pull
+    request (from a fork or not) cannot change the rules it is judged by. The client's ETag
+    cache makes an unchanged file a 304 that does not count against the rate limit.
+    """
+    policy = central.repo_config
+    if not policy.allowed_overrides:
+        return RepoConfig(central)
+    try:
+        item = await gh.getitem(
+            "/repos/{owner}/{repo}/contents/{+path}",
+            url_vars={"owner": owner, "repo": repo, "path": policy.path},
+        )
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) == 404:
+            return RepoConfig(central)
+        raise
+    sha = str(item.get("sha", "")) if isinstance(item, dict) else ""
+    try:
+        data = _load(item, policy.path)
+        merged = merge_overrides(central, data, policy.allowed_overrides, policy.path)
+    except ValueError as exc:
+        return RepoConfig(central, str(exc), sha)
+    return RepoConfig(merged, None, sha)
+
+
+def _load(item: Any, path: str) -> dict[str, Any]:
+    if not isinstance(item, dict) or item.get("type") != "file":
+        raise ValueError(f"`{path}` is not a file")
+    if int(item.get("size", 0)) > MAX_FILE_BYTES:
+        raise ValueError(f"`{path}` is larger than {MAX_FILE_BYTES // 1024} KiB")
+    try:
+        text = base64.b64decode(item.get("content", "")).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError(f"`{path}` is not UTF-8 text") from None
+    try:
+        loaded = YAML(typ="safe").load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"`{path}` is not valid YAML{where}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"`{path}` must be a mapping of settings")
+    return loaded
+
+
+def merge_overrides(
+    central: BotConfig, data: dict[str, Any], allowed: list[str], path: str
+) -> BotConfig:
+    """`central` with `data` merged in; any key outside `allowed` refuses the whole file."""
+    refused = sorted(_disallowed(data, "", allowed))
+    if refused:
+        raise ValueError(
+            f"`{path}` sets {', '.join(f'`{key}`' for key in refused)}, which this installation "
+            f"does not let repositories override; allowed: "
+            + ", ".join(f"`{key}`" for key in allowed)
+        )
+    # Only the sections the file touches are rebuilt; the rest (secrets too) stay as they are.
+    sections = {key: getattr(central, key).model_dump() for key in data if hasattr(central, key)}
+    try:
+        updates = BotConfig.model_validate(_deep_merge(sections, data))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"`{'.'.join(map(str, error['loc']))}`: {error['msg']}" for error in exc.errors()[:5]
+        )
+        raise ValueError(f"`{path}` is not valid: {problems}") from None
+    return central.model_copy(update={key: getattr(updates, key) for key in sections})
+
+
+def _disallowed(node: Any, prefix: str, allowed: list[str]) -> list[str]:
+    if prefix and any(prefix == key or prefix.startswith(key + ".") for key in allowed):
+        return []
+    if isinstance(node, dict) and (not prefix or any(k.startswith(prefix + ".") for k in allowed)):
+        found: list[str] = []
+        for key, value in node.items():
+            found.extend(_disallowed(value, f"{prefix}.{key}" if prefix else str(key), allowed))
+        return found
+    return [prefix or "(the whole file)"]
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = _deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+async def report_problem(
+    gh: GitHubAPI, owner: str, repo: str, number: int, result: RepoConfig
+) -> bool:
+    """Say on the pull request, once per file version, that the repo file was set aside."""
+    if result.problem is None:
+        return False
+    marker = _MARKER.format(sha=result.blob_sha or "-")
+    async for comment in gh.getiter(
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments{?per_page}",
+        url_vars={"owner": owner, "repo": repo, "issue_number": str(number), "per_page": "100"},
+    ):
+        if marker in (comment.get("body") or ""):
+            return False
+    await gh.post(
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        url_vars={"owner": owner, "repo": repo, "issue_number": str(number)},
+        data={
+            "body": f"ferrybot is using the central configuration for this repository: "
+            f"{result.problem}. Fix the file on the default branch to apply its settings.\n\n"
+            f"{marker}"
+        },
+    )
+    return True

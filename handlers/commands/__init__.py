@@ -1,0 +1,1 @@
+"""One module per slash-command; each declares itself with `bot.commands.command`."""

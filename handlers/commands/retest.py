@@ -1,0 +1,70 @@
+"""`/retest`: run ferrybot's checks again and re-request other apps' failed check suites."""
+
+from __future__ import annotations
+
+import gidgethub
+
+from bot.commands import CommandRefused, Invocation, command
+from bot.commands.rechecks import rechecks
+from bot.retry import is_transient
+from schemas.commands_config import PermissionLevel
+
+# Conclusions worth another run; success, neutral and skipped are not.
+_FAILED = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure"})
+
+
+@command(
+    "retest",
+    usage="/retest",
+    help="Re-run ferrybot's checks on the head commit and re-request failed check suites "
+    "of other apps.",
+    permission=PermissionLevel.WRITE,
+)
+async def retest(inv: Invocation) -> str | None:
+    """Re-run every registered ferrybot check, then re-request the others' failed suites."""
+    if inv.args:
+        raise CommandRefused("`/retest` takes no arguments")
+    for run_again in rechecks.values():
+        await run_again(inv.ctx, inv.state, inv.config)
+    refused = await _rerequest_failed_suites(inv)
+    if refused:
+        return (
+            "GitHub did not let me re-run "
+            + ", ".join(f"`{name}`" for name in refused)
+            + "; re-run those from the Checks tab"
+        )
+    return None
+
+
+async def _rerequest_failed_suites(inv: Invocation) -> list[str]:
+    gh, state = inv.ctx.gh, inv.state
+    url_vars = {"owner": state.owner, "repo": state.repo, "ref": state.head_sha}
+    ours: set[int] = set()
+    async for run in gh.getiter(
+        "/repos/{owner}/{repo}/commits/{ref}/check-runs{?per_page}",
+        url_vars={**url_vars, "per_page": "100"},
+        iterable_key="check_runs",
+    ):
+        if str(run.get("name", "")) in rechecks:
+            ours.add(int(run["check_suite"]["id"]))
+    refused: list[str] = []
+    async for suite in gh.getiter(
+        "/repos/{owner}/{repo}/commits/{ref}/check-suites{?per_page}",
+        url_vars={**url_vars, "per_page": "100"},
+        iterable_key="check_suites",
+    ):
+        if int(suite["id"]) in ours or suite.get("conclusion") not in _FAILED:
+            continue
+        try:
+            await gh.post(
+                "/repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest",
+                url_vars={**url_vars, "check_suite_id": str(suite["id"])},
+                data={},
+            )
+        except gidgethub.BadRequest as exc:
+            if is_transient(exc):
+                raise
+            # GitHub lets an app re-request only some suites (its own, or with rights to them).
+            app = suite.get("app") or {}
+            refused.append(str(app.get("slug") or app.get("name") or suite["id"]))
+    return refused
