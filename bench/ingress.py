@@ -65,7 +65,12 @@ async def main(count: int, concurrency: int) -> None:
     )
     stop, started = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(
-        serve(settings, Components(ingress=True, worker=False), stop=stop, started=started)
+        serve(
+            settings,
+            Components(ingress=True, worker=False, notifier=False),
+            stop=stop,
+            started=started,
+        )
     )
     await started.wait()
     body = SAMPLE.read_bytes()

@@ -50,7 +50,12 @@ async def main(pulls: int) -> None:
         await producer.stop()
         stop, started = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(
-            serve(settings, Components(ingress=False, worker=True), stop=stop, started=started)
+            serve(
+                settings,
+                Components(ingress=False, worker=True, notifier=False),
+                stop=stop,
+                started=started,
+            )
         )
         await started.wait()
         began = time.perf_counter()

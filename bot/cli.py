@@ -1,4 +1,4 @@
-"""The `ferrybot` command line: run | ingress | worker | send."""
+"""The `ferrybot` command line: run | ingress | worker | notifier | send."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferrybot", description=__doc__)
     parser.add_argument("--config", type=Path, help="YAML settings file (env vars win over it)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="ingress + worker in one process (embedded broker if unset)")
+    commands.add_parser("run", help="every part in one process (embedded broker if unset)")
     commands.add_parser("ingress", help="only the webhook ingress")
-    commands.add_parser("worker", help="only the worker")
+    commands.add_parser("worker", help="only the event worker")
+    commands.add_parser("notifier", help="only the chat notifier")
     send = commands.add_parser("send", help="sign a payload file and post it to the ingress")
     send.add_argument("file", type=Path, help="JSON payload, e.g. pull_request.opened.json")
     send.add_argument("--event", help="X-GitHub-Event (default: from the file name)")
@@ -48,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         configure_logging(settings.log_format, settings.log_level, settings.secret_values())
         components = Components(
-            ingress=args.command in ("run", "ingress"), worker=args.command in ("run", "worker")
+            ingress=args.command in ("run", "ingress"),
+            worker=args.command in ("run", "worker"),
+            notifier=args.command in ("run", "notifier"),
         )
         asyncio.run(serve(settings, components))
     except SettingsError as exc:

@@ -1,4 +1,4 @@
-"""Assembles and runs the components (broker, ingress, worker) in one process, and stops them."""
+"""Assembles and runs the components (broker, ingress, worker, notifier) and stops them in order."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -17,6 +18,7 @@ from bot.github.clients import GitHubClients
 from bot.github.dryrun import DryRunRecorder
 from bot.ingress.app import create_app
 from bot.logs import get_logger
+from bot.notify.service import Notifier
 from bot.settings import Settings, SettingsError
 from bot.worker import Worker
 
@@ -29,6 +31,20 @@ class Components:
 
     ingress: bool = True
     worker: bool = True
+    notifier: bool = True
+
+    @property
+    def everything(self) -> bool:
+        """True when one process runs every part (the only way the embedded broker works)."""
+        return self.ingress and self.worker and self.notifier
+
+
+class Consumer(Protocol):
+    """A consumer-group member: the worker and the notifier."""
+
+    async def start(self) -> None: ...
+    async def run(self) -> None: ...
+    def stop(self) -> None: ...
 
 
 async def serve(
@@ -44,10 +60,10 @@ async def serve(
         _stop_on_signals(stop)
     broker: EmbeddedBroker | None = None
     if settings.embedded_broker:
-        if not (components.ingress and components.worker):
+        if not components.everything:
             raise SettingsError(
                 "the embedded broker lives inside one process: run `ferrybot run`, or set "
-                "FERRYBOT_KAFKA_BOOTSTRAP_SERVERS to run ingress and worker separately"
+                "FERRYBOT_KAFKA_BOOTSTRAP_SERVERS to run the parts separately"
             )
         broker = EmbeddedBroker(settings.embedded_broker_port)
         await broker.start()
@@ -59,54 +75,72 @@ async def serve(
         producer = EventProducer(settings, bootstrap)
         await producer.start()
         stack.push_async_callback(producer.stop)
+        session = aiohttp.ClientSession()
+        stack.push_async_callback(session.close)
 
         runner: web.AppRunner | None = None
         if components.ingress:
-            runner = web.AppRunner(create_app(settings, producer), access_log=None)
-            await runner.setup()
+            runner = await _start_ingress(settings, producer, bootstrap, broker is not None)
             stack.push_async_callback(runner.cleanup)
-            site = web.TCPSite(runner, settings.http_host, settings.http_port)
-            await site.start()
-            log.info(
-                "ingress.listening",
-                url=f"http://{settings.http_host}:{settings.http_port}",
-                broker=bootstrap,
-                embedded_broker=broker is not None,
-            )
 
-        worker_task: asyncio.Task[None] | None = None
-        worker: Worker | None = None
+        consumers: list[Consumer] = []
         if components.worker:
-            session = aiohttp.ClientSession()
-            stack.push_async_callback(session.close)
-            recorder = DryRunRecorder(settings.state_dir / "dry-run.jsonl")
-            clients = GitHubClients(settings, session, recorder)
-            discover()
-            worker = Worker(settings, bootstrap, registry, clients, producer)
-            await worker.start()
-            worker_task = asyncio.create_task(worker.run(), name="worker")
-            log.info(
-                "worker.started",
-                github=settings.github_api_url,
-                auth=clients.mode.value,
-                handlers=sorted(registry.handlers),
-            )
+            consumers.append(await _start_worker(settings, bootstrap, session, producer))
+        if components.notifier:
+            notifier = Notifier(settings, bootstrap, session)
+            await notifier.start()
+            consumers.append(notifier)
+        tasks = [asyncio.create_task(consumer.run()) for consumer in consumers]
         if started is not None:
             started.set()
         stopper = asyncio.create_task(stop.wait())
-        waiting: set[asyncio.Task[None] | asyncio.Task[bool]] = {stopper}
-        if worker_task is not None:
-            waiting.add(worker_task)
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        # A consumer that ends by itself has failed; that stops the process too.
+        await asyncio.wait({stopper, *tasks}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
         log.info("runtime.stopping")
         # Stop intake first: no new webhooks are acknowledged once shutdown begins.
         if runner is not None:
             await runner.cleanup()
-        if worker is not None and worker_task is not None:
-            worker.stop()
-            await worker_task
+        for consumer in consumers:
+            consumer.stop()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
     log.info("runtime.stopped")
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+async def _start_ingress(
+    settings: Settings, producer: EventProducer, bootstrap: str, embedded: bool
+) -> web.AppRunner:
+    runner = web.AppRunner(create_app(settings, producer), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.http_host, settings.http_port)
+    await site.start()
+    log.info(
+        "ingress.listening",
+        url=f"http://{settings.http_host}:{settings.http_port}",
+        broker=bootstrap,
+        embedded_broker=embedded,
+    )
+    return runner
+
+
+async def _start_worker(
+    settings: Settings, bootstrap: str, session: aiohttp.ClientSession, producer: EventProducer
+) -> Worker:
+    recorder = DryRunRecorder(settings.state_dir / "dry-run.jsonl")
+    clients = GitHubClients(settings, session, recorder)
+    discover()
+    worker = Worker(settings, bootstrap, registry, clients, producer)
+    await worker.start()
+    log.info(
+        "worker.started",
+        github=settings.github_api_url,
+        auth=clients.mode.value,
+        handlers=sorted(registry.handlers),
+    )
+    return worker
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

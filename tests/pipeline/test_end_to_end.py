@@ -183,8 +183,8 @@ async def test_ingress_and_worker_run_as_separate_components(
     pr = fake_github.add_pull("acme", "app", head="split", title="feat: split")
     settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
     async with (
-        running_bot(settings, Components(ingress=True, worker=False)),
-        running_bot(settings.model_copy(update={"http_port": 0}), Components(False, True)),
+        running_bot(settings, Components(ingress=True, worker=False, notifier=False)),
+        running_bot(settings.model_copy(update={"http_port": 0}), Components(False, True, False)),
     ):
         await deliver(
             settings, "pull_request", pull_request_payload(app, pr.number, pr.pull.head_sha)

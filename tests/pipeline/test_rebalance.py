@@ -41,7 +41,7 @@ async def test_rebalance_hands_partitions_over_cleanly(
             )
         await eventually(lambda: done(20), within=60)
         second = settings.model_copy(update={"http_port": 0})
-        async with running_bot(second, Components(ingress=False, worker=True)):
+        async with running_bot(second, Components(ingress=False, worker=True, notifier=False)):
             for pr in pulls[20:]:
                 payload = pull_request_payload(app, pr.number, pr.pull.head_sha, "reopened")
                 await deliver(settings, "pull_request", payload)
