@@ -173,7 +173,7 @@ class Worker:
                     attempts = attempt.retry_state.attempt_number
                     if attempts > 1:
                         handler_log.warning("handler.retry", attempt=attempts)
-                    gh = await self._clients.for_installation(envelope.installation_id)
+                    gh = await self._clients.for_envelope(envelope)
                     ctx = Context(
                         envelope=envelope,
                         gh=gh,
@@ -182,7 +182,9 @@ class Worker:
                         dry_run=self._settings.effective_dry_run,
                         publisher=self._publisher,
                         sources=ArtifactSources.from_settings(
-                            self._settings, self._clients.session
+                            self._settings,
+                            self._clients.session,
+                            self._clients.for_repository,
                         ),
                     )
                     await handler.func(ctx)

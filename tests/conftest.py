@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.fakegithub.fixture", "tests.support.broker"]
+pytest_plugins = [
+    "tests.fakegithub.fixture",
+    "tests.support.broker",
+    "tests.support.mlflow",
+    "tests.support.registry",
+]

@@ -8,13 +8,14 @@ import aiohttp
 import gidgethub.aiohttp
 from gidgethub.abc import GitHubAPI
 
-from bot.github.auth import InstallationTokens
+from bot.github.auth import InstallationTokens, app_jwt
 from bot.github.dryrun import DryRunGitHubAPI, DryRunRecorder
 from bot.github.etag_cache import LRUCache
 from bot.github.transport import RefreshingGitHubAPI
 from bot.logs import redactor
 from bot.retry import PermanentError
 from bot.settings import Settings
+from schemas.envelope import Envelope, Source
 
 USER_AGENT = "ferrybot"
 
@@ -38,6 +39,7 @@ class GitHubClients:
         self.recorder = recorder
         self._etags: dict[int | None, LRUCache] = {}
         self._tokens: InstallationTokens | None = None
+        self._repo_installations: dict[str, int] = {}
         private_key = settings.private_key_pem()
         if settings.github_app_id is not None and private_key is not None:
             self._tokens = InstallationTokens(
@@ -101,3 +103,42 @@ class GitHubClients:
             cache=cache,
             base_url=base_url,
         )
+
+    async def for_envelope(self, envelope: Envelope) -> GitHubAPI:
+        """The event's installation client; for MLflow and registry events under App auth,
+        which belong to no installation, an unauthenticated one (handlers of those events
+        reach GitOps repositories through `for_repository`)."""
+        if (
+            envelope.installation_id is None
+            and envelope.source is not Source.GITHUB
+            and self.mode is AuthMode.APP
+        ):
+            return gidgethub.aiohttp.GitHubAPI(
+                self._session, USER_AGENT, base_url=self._settings.github_api_url
+            )
+        return await self.for_installation(envelope.installation_id)
+
+    async def for_repository(self, owner: str, repo: str) -> GitHubAPI:
+        """A client for the installation covering `owner/repo`.
+
+        MLflow and registry events carry no installation id, yet their promotions write to a
+        GitOps repository: the App asks GitHub which of its installations covers it.
+        """
+        if self.mode is not AuthMode.APP:
+            return await self.for_installation(None)
+        key = f"{owner}/{repo}".lower()
+        installation_id = self._repo_installations.get(key)
+        if installation_id is None:
+            private_key = self._settings.private_key_pem()
+            assert self._settings.github_app_id is not None and private_key is not None
+            jwt_client = gidgethub.aiohttp.GitHubAPI(
+                self._session, USER_AGENT, base_url=self._settings.github_api_url
+            )
+            found = await jwt_client.getitem(
+                "/repos/{owner}/{repo}/installation",
+                url_vars={"owner": owner, "repo": repo},
+                jwt=app_jwt(self._settings.github_app_id, private_key),
+            )
+            installation_id = int(found["id"])
+            self._repo_installations[key] = installation_id
+        return await self.for_installation(installation_id)

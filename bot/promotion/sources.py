@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
+from gidgethub.abc import GitHubAPI
 
 from bot.mlflow.client import MlflowClient
 from bot.registry.client import RegistryClient
@@ -13,16 +15,27 @@ from bot.settings import Settings
 
 @dataclass(frozen=True)
 class ArtifactSources:
-    """The clients a promotion handler uses besides GitHub; `mlflow` is None when unset."""
+    """The clients a promotion handler uses besides the event's GitHub client.
+
+    `mlflow` is None when no tracking URL is set; `github_for(owner, repo)` gives a client
+    for the installation covering a GitOps repository (MLflow and registry events have none).
+    """
 
     mlflow: MlflowClient | None
     registry: RegistryClient
+    github_for: Callable[[str, str], Awaitable[GitHubAPI]]
 
     @classmethod
-    def from_settings(cls, settings: Settings, session: aiohttp.ClientSession) -> ArtifactSources:
+    def from_settings(
+        cls,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        github_for: Callable[[str, str], Awaitable[GitHubAPI]],
+    ) -> ArtifactSources:
         """Clients on the worker's shared session."""
         url = settings.mlflow_tracking_url
         return cls(
             mlflow=MlflowClient(session, url) if url else None,
             registry=RegistryClient(session, settings.registry_urls),
+            github_for=github_for,
         )

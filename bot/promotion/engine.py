@@ -1,0 +1,276 @@
+"""One promotion: read the stage's files, edit, commit once, open or update the one PR."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+from gidgethub.abc import GitHubAPI
+
+from bot.checks import Conclusion, publish_check
+from bot.context import Context
+from bot.gitops.edits import EditError
+from bot.gitops.identifiers import InvalidIdentifier
+from bot.gitops.templates import TemplateError
+from bot.promotion import gitdata
+from bot.promotion.body import promotion_body, promotion_title
+from bot.promotion.branches import promotion_branch
+from bot.promotion.candidate import Candidate
+from bot.promotion.gate import gate_result, gate_rows
+from bot.promotion.gitdata import RepoRef
+from bot.promotion.plan import Deployed, FileEdit, plan_edits, read_deployed
+from bot.promotion.pulls import PullRequestRef, open_or_update_pr
+from bot.retry import PermanentError
+from schemas.audit import AuditRecord
+from schemas.notification import Notification, NotificationKind, Severity
+from schemas.pipelines import Pipeline, Stage
+
+
+class Outcome(StrEnum):
+    """What a promotion did."""
+
+    OPENED = "opened"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    ALREADY_DEPLOYED = "already_deployed"
+
+
+@dataclass(frozen=True)
+class PromotionRequest:
+    """Promote `candidate` to `stage` of `pipeline`, because of `reason`, asked by `actor`."""
+
+    pipeline: Pipeline
+    stage: Stage
+    candidate: Candidate
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """The PR (when one is open) and what the stage had before."""
+
+    outcome: Outcome
+    deployed: Deployed
+    pull: PullRequestRef | None = None
+    head_sha: str | None = None
+
+
+async def gitops_client(ctx: Context, stage: Stage) -> GitHubAPI:
+    """A client for the stage's GitOps repository (its installation, not the event's)."""
+    if ctx.sources is None:
+        return ctx.gh
+    repo = RepoRef.parse(stage.repo)
+    return await ctx.sources.github_for(repo.owner, repo.name)
+
+
+async def stage_files(
+    gh: GitHubAPI, stage: Stage, ref: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """The stage's files at `ref` (default: its base branch head) and the commit read."""
+    repo = RepoRef.parse(stage.repo)
+    sha = ref or await gitdata.branch_head(gh, repo, stage.branch)
+    if sha is None:
+        raise PermanentError(f"{repo} has no branch {stage.branch}; fix the stage's `branch`")
+    files = await gitdata.read_files(gh, repo, [w.file for w in stage.writes], sha)
+    return sha, files
+
+
+async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
+    """Open or update the stage's promotion PR; idempotent for the same request."""
+    pipeline, stage, candidate = request.pipeline, request.stage, request.candidate
+    repo = RepoRef.parse(stage.repo)
+    gh = await gitops_client(ctx, stage)
+    base_sha, files = await stage_files(gh, stage)
+    deployed = read_deployed(stage, files)
+    try:
+        edits = plan_edits(pipeline, stage, candidate, files)
+    except (EditError, TemplateError, InvalidIdentifier) as exc:
+        await _failed(ctx, request, deployed, str(exc))
+        raise PermanentError(f"promotion {pipeline.name} → {stage.name}: {exc}") from None
+    if not edits:
+        await _audit(ctx, request, Outcome.ALREADY_DEPLOYED, deployed, None)
+        ctx.log.info("promotion.already_deployed", pipeline=pipeline.name, stage=stage.name)
+        return PromotionResult(Outcome.ALREADY_DEPLOYED, deployed)
+
+    branch = promotion_branch(pipeline.name, stage.name)
+    title = promotion_title(pipeline, stage, deployed, candidate)
+    head_sha, committed = await _commit(gh, repo, branch, base_sha, edits, title, request.reason)
+    model_url = None
+    if candidate.model is not None and ctx.sources is not None and ctx.sources.mlflow:
+        model_url = ctx.sources.mlflow.version_url(candidate.model.name, candidate.model.version)
+    body = promotion_body(pipeline, stage, candidate, edits, request.reason, model_url)
+    pull = await open_or_update_pr(gh, repo, stage, branch, title, body)
+    if pull.created:
+        outcome = Outcome.OPENED
+    elif committed or pull.updated:
+        outcome = Outcome.UPDATED
+    else:
+        outcome = Outcome.UNCHANGED
+    result = PromotionResult(outcome, deployed, pull, head_sha)
+    await _audit(ctx, request, outcome, deployed, result)
+    ctx.log.info(
+        "promotion.done",
+        outcome=outcome.value,
+        pipeline=pipeline.name,
+        stage=stage.name,
+        pull=pull.number,
+        head=head_sha,
+    )
+    if outcome is not Outcome.UNCHANGED:
+        await _announce(ctx, request, deployed, pull)
+    await run_model_gate(ctx, gh, pipeline, stage, candidate, deployed, head_sha)
+    return result
+
+
+async def _commit(
+    gh: GitHubAPI,
+    repo: RepoRef,
+    branch: str,
+    base_sha: str,
+    edits: list[FileEdit],
+    title: str,
+    reason: str,
+) -> tuple[str, bool]:
+    """Point the branch at one commit on the base with the edits; none if it is there already."""
+    base_tree = await gitdata.commit_tree(gh, repo, base_sha)
+    tree = await gitdata.make_tree(gh, repo, base_tree, {e.path: e.new_text for e in edits})
+    head = await gitdata.branch_head(gh, repo, branch)
+    if head is not None and await gitdata.commit_tree(gh, repo, head) == tree:
+        if await gitdata.commit_parents(gh, repo, head) == [base_sha]:
+            return head, False
+    sha = await gitdata.make_commit(gh, repo, f"{title}\n\n{reason}\n", tree, base_sha)
+    await gitdata.point_branch(gh, repo, branch, sha, exists=head is not None)
+    return sha, True
+
+
+async def run_model_gate(
+    ctx: Context,
+    gh: GitHubAPI,
+    pipeline: Pipeline,
+    stage: Stage,
+    candidate: Candidate,
+    deployed: Deployed,
+    head_sha: str,
+) -> Conclusion | None:
+    """Publish `ferrybot/model-gate` on the PR head when the stage has a gate for a model."""
+    if stage.gate is None or candidate.model is None:
+        return None
+    mlflow = ctx.sources.mlflow if ctx.sources is not None else None
+    if mlflow is None:
+        raise PermanentError("the model gate needs MLflow: set FERRYBOT_MLFLOW_TRACKING_URL")
+    current_metrics: dict[str, float] | None = None
+    if deployed.version is not None and pipeline.model is not None:
+        current = await mlflow.model_version(pipeline.model.name, deployed.version)
+        if current is not None and current.run_id:
+            current_metrics = await mlflow.run_metrics(current.run_id)
+    rows = gate_rows(stage.gate, candidate.metrics, current_metrics)
+    result = gate_result(rows, candidate.model.version, deployed.version)
+    repo = RepoRef.parse(stage.repo)
+    await publish_check(gh, repo.owner, repo.name, head_sha, result)
+    subject = f"pipeline/{pipeline.name}/{stage.name}"
+    await ctx.audit(
+        AuditRecord(
+            id=f"{ctx.envelope.id}:gate:{pipeline.name}:{stage.name}",
+            delivery_id=ctx.envelope.id,
+            actor="ferrybot",
+            action=f"gate.{result.conclusion.value}",
+            subject=subject,
+            from_value=deployed.version,
+            to_value=candidate.model.version,
+            reason=result.title,
+            details={"head_sha": head_sha, "rows": [asdict(row) for row in rows]},
+        )
+    )
+    if result.conclusion is Conclusion.FAILURE:
+        await ctx.notify(
+            Notification(
+                kind=NotificationKind.GATE_FAILED,
+                severity=Severity.WARNING,
+                subject=subject,
+                title=f"{pipeline.name} {candidate.label} failed the {stage.name} model gate",
+                text=result.summary,
+                delivery_id=ctx.envelope.id,
+                repository=stage.repo,
+                pipeline=pipeline.name,
+            )
+        )
+    ctx.log.info("gate.published", conclusion=result.conclusion.value, sha=head_sha)
+    return result.conclusion
+
+
+async def _audit(
+    ctx: Context,
+    request: PromotionRequest,
+    outcome: Outcome,
+    deployed: Deployed,
+    result: PromotionResult | None,
+) -> None:
+    pipeline, stage = request.pipeline, request.stage
+    details: dict[str, object] = {"pipeline": pipeline.name, "stage": stage.name}
+    if result is not None and result.pull is not None:
+        details |= {"pull": result.pull.number, "url": result.pull.html_url}
+        details["head_sha"] = result.head_sha
+    await ctx.audit(
+        AuditRecord(
+            id=f"{ctx.envelope.id}:promotion:{pipeline.name}:{stage.name}",
+            delivery_id=ctx.envelope.id,
+            actor=request.actor,
+            action=f"promotion.{outcome.value}",
+            subject=f"pipeline/{pipeline.name}/{stage.name}",
+            from_value=deployed.label,
+            to_value=request.candidate.label,
+            reason=request.reason,
+            details=details,
+        )
+    )
+
+
+async def _announce(
+    ctx: Context, request: PromotionRequest, deployed: Deployed, pull: PullRequestRef
+) -> None:
+    pipeline, stage = request.pipeline, request.stage
+    links = {f"#{pull.number}": pull.html_url} if pull.html_url.startswith("http") else {}
+    await ctx.notify(
+        Notification(
+            kind=NotificationKind.PROMOTION_OPENED,
+            subject=f"pipeline/{pipeline.name}/{stage.name}",
+            title=f"Promotion PR: {pipeline.name} {deployed.label} → "
+            f"{request.candidate.label} to {stage.name}",
+            text=request.reason,
+            fields={"pipeline": pipeline.name, "stage": stage.name, "by": request.actor},
+            links=links,
+            delivery_id=ctx.envelope.id,
+            repository=stage.repo,
+            pipeline=pipeline.name,
+        )
+    )
+
+
+async def _failed(ctx: Context, request: PromotionRequest, deployed: Deployed, why: str) -> None:
+    pipeline, stage = request.pipeline, request.stage
+    subject = f"pipeline/{pipeline.name}/{stage.name}"
+    await ctx.audit(
+        AuditRecord(
+            id=f"{ctx.envelope.id}:promotion:{pipeline.name}:{stage.name}",
+            delivery_id=ctx.envelope.id,
+            actor=request.actor,
+            action="promotion.failed",
+            subject=subject,
+            from_value=deployed.label,
+            to_value=request.candidate.label,
+            reason=why,
+        )
+    )
+    await ctx.notify(
+        Notification(
+            kind=NotificationKind.PROMOTION_FAILED,
+            severity=Severity.ERROR,
+            subject=subject,
+            title=f"Promotion of {pipeline.name} to {stage.name} failed",
+            text=why,
+            delivery_id=ctx.envelope.id,
+            repository=stage.repo,
+            pipeline=pipeline.name,
+        )
+    )

@@ -1,0 +1,116 @@
+"""Reading a GitOps repository and committing several files as one commit (Git Data API)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import gidgethub
+from gidgethub.abc import GitHubAPI
+
+from bot.retry import PermanentError
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """`owner/name` of a GitOps repository, already validated by the config schema."""
+
+    owner: str
+    name: str
+
+    @classmethod
+    def parse(cls, full_name: str) -> RepoRef:
+        """From `owner/name`."""
+        owner, name = full_name.split("/", 1)
+        return cls(owner, name)
+
+    @property
+    def api(self) -> str:
+        """The REST prefix of the repository."""
+        return f"/repos/{self.owner}/{self.name}"
+
+    def __str__(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+# Branch names contain '/', which a URI template would percent-encode: the paths below are
+# built from values validated by the config schema or branches.py, never from payloads.
+async def branch_head(gh: GitHubAPI, repo: RepoRef, branch: str) -> str | None:
+    """The commit SHA a branch points at, or None when the branch does not exist."""
+    try:
+        ref = await gh.getitem(f"{repo.api}/git/ref/heads/{branch}")
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) == 404:
+            return None
+        raise
+    sha: str = ref["object"]["sha"]
+    return sha
+
+
+async def commit_tree(gh: GitHubAPI, repo: RepoRef, sha: str) -> str:
+    """The tree SHA of a commit."""
+    commit = await gh.getitem(f"{repo.api}/git/commits/{sha}")
+    tree: str = commit["tree"]["sha"]
+    return tree
+
+
+async def commit_parents(gh: GitHubAPI, repo: RepoRef, sha: str) -> list[str]:
+    """The parent SHAs of a commit."""
+    commit = await gh.getitem(f"{repo.api}/git/commits/{sha}")
+    return [parent["sha"] for parent in commit.get("parents", [])]
+
+
+async def read_file(gh: GitHubAPI, repo: RepoRef, path: str, ref: str) -> str | None:
+    """A file's text at `ref`, or None when it does not exist there."""
+    try:
+        item = await gh.getitem(f"{repo.api}/contents/{path}?ref={ref}")
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) == 404:
+            return None
+        raise
+    if not isinstance(item, dict) or item.get("type") != "file":
+        raise PermanentError(f"{repo}: {path} is not a file; check the pipeline's `file`")
+    return base64.b64decode(item.get("content", "")).decode("utf-8")
+
+
+async def read_files(gh: GitHubAPI, repo: RepoRef, paths: list[str], ref: str) -> dict[str, str]:
+    """Several files at `ref`; a missing one is a config error a person must fix."""
+    files: dict[str, str] = {}
+    for path in dict.fromkeys(paths):
+        text = await read_file(gh, repo, path, ref)
+        if text is None:
+            raise PermanentError(
+                f"{repo}: {path} does not exist at {ref[:12]}; fix the pipeline's `file` or "
+                "add the file to the repository"
+            )
+        files[path] = text
+    return files
+
+
+async def make_tree(gh: GitHubAPI, repo: RepoRef, base_tree: str, files: dict[str, str]) -> str:
+    """A tree: `base_tree` with these files replaced (one blob each)."""
+    entries: list[dict[str, Any]] = []
+    for path, text in files.items():
+        blob = await gh.post(f"{repo.api}/git/blobs", data={"content": text, "encoding": "utf-8"})
+        entries.append({"path": path, "mode": "100644", "type": "blob", "sha": blob["sha"]})
+    tree = await gh.post(f"{repo.api}/git/trees", data={"base_tree": base_tree, "tree": entries})
+    sha: str = tree["sha"]
+    return sha
+
+
+async def make_commit(gh: GitHubAPI, repo: RepoRef, message: str, tree: str, parent: str) -> str:
+    """A commit of `tree` on top of `parent`."""
+    commit = await gh.post(
+        f"{repo.api}/git/commits", data={"message": message, "tree": tree, "parents": [parent]}
+    )
+    sha: str = commit["sha"]
+    return sha
+
+
+async def point_branch(gh: GitHubAPI, repo: RepoRef, branch: str, sha: str, exists: bool) -> None:
+    """Create the branch at `sha`, or move it there (forced: the bot owns this branch)."""
+    if exists:
+        await gh.patch(f"{repo.api}/git/refs/heads/{branch}", data={"sha": sha, "force": True})
+    else:
+        await gh.post(f"{repo.api}/git/refs", data={"ref": f"refs/heads/{branch}", "sha": sha})

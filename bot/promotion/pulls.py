@@ -1,0 +1,79 @@
+"""One pull request per promotion branch: found and updated in place, or opened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gidgethub.abc import GitHubAPI
+
+from bot.promotion.gitdata import RepoRef
+from schemas.pipelines import Stage
+
+
+@dataclass(frozen=True)
+class PullRequestRef:
+    """The promotion pull request after this run."""
+
+    number: int
+    html_url: str
+    created: bool
+    updated: bool
+
+
+async def open_pull(gh: GitHubAPI, repo: RepoRef, branch: str) -> dict[str, Any] | None:
+    """The open pull request whose head is `branch` in `repo`, if any."""
+    async for pull in gh.getiter(
+        f"{repo.api}/pulls?state=open&head={repo.owner}:{branch}&per_page=100"
+    ):
+        if pull["head"]["ref"] == branch:
+            found: dict[str, Any] = pull
+            return found
+    return None
+
+
+async def open_or_update_pr(
+    gh: GitHubAPI, repo: RepoRef, stage: Stage, branch: str, title: str, body: str
+) -> PullRequestRef:
+    """Update the branch's open PR if it reads differently, else open one; then decorate it."""
+    existing = await open_pull(gh, repo, branch)
+    if existing is None:
+        pull = await gh.post(
+            f"{repo.api}/pulls",
+            data={"title": title, "body": body, "head": branch, "base": stage.branch},
+        )
+        created, updated = True, False
+    else:
+        pull, created = existing, False
+        updated = existing.get("title") != title or (existing.get("body") or "") != body
+        if updated:
+            pull = await gh.patch(
+                f"{repo.api}/pulls/{existing['number']}", data={"title": title, "body": body}
+            )
+    number = int(pull["number"])
+    await _decorate(gh, repo, stage, pull)
+    return PullRequestRef(number, str(pull.get("html_url", "")), created, updated)
+
+
+async def _decorate(gh: GitHubAPI, repo: RepoRef, stage: Stage, pull: dict[str, Any]) -> None:
+    number = pull["number"]
+    # Only what is missing is added: a reviewer who already reviewed is not asked again.
+    labels = {label["name"] for label in pull.get("labels", [])}
+    if missing := [label for label in stage.labels if label not in labels]:
+        await gh.post(f"{repo.api}/issues/{number}/labels", data={"labels": missing})
+    requested = {user["login"] for user in pull.get("requested_reviewers", [])}
+    teams = {team["slug"] for team in pull.get("requested_teams", [])}
+    reviewers = [login for login in stage.reviewers if login not in requested]
+    team_reviewers = [slug for slug in stage.team_reviewers if slug not in teams]
+    if pull.get("user", {}).get("login") in reviewers:
+        reviewers.remove(pull["user"]["login"])  # GitHub refuses the author as a reviewer
+    if reviewers or team_reviewers:
+        await gh.post(
+            f"{repo.api}/pulls/{number}/requested_reviewers",
+            data={"reviewers": reviewers, "team_reviewers": team_reviewers},
+        )
+    assigned = {user["login"] for user in pull.get("assignees", [])}
+    if missing_assignees := [login for login in stage.assignees if login not in assigned]:
+        await gh.post(
+            f"{repo.api}/issues/{number}/assignees", data={"assignees": missing_assignees}
+        )

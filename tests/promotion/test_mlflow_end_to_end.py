@@ -1,0 +1,116 @@
+"""Real MLflow webhooks → ingress → Kafka → worker → a promotion PR and the model gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.promotion.gate import CHECK_NAME
+from tests.fakegithub.server import FakeGitHub
+from tests.promotion.setup import OWNER, REPO, audit_records, gitops_repo, gitops_text
+from tests.support.bot import bot_settings, eventually, running_bot
+from tests.support.mlflow import MlflowServer
+
+SECRET = "mlflow-secret-for-tests"
+FILE = "models/churn/staging/isvc.yaml"
+BRANCH = "ferrybot/promote/churn/staging"
+
+
+def _pipelines(model: str) -> list[dict[str, object]]:
+    return [
+        {
+            "name": "churn",
+            "model": {"name": model, "alias": "champion"},
+            "stages": [
+                {
+                    "name": "staging",
+                    "repo": f"{OWNER}/{REPO}",
+                    "writes": [
+                        {
+                            "kind": "yaml",
+                            "file": FILE,
+                            "path": "spec.predictor.model.storageUri",
+                            "value": "models:/{name}/{version}",
+                        }
+                    ],
+                    "labels": ["promotion", "model"],
+                    "assignees": ["alice"],
+                    "gate": {
+                        "thresholds": {"accuracy": {"min": 0.85}},
+                        "not_worse_than_current": [{"metric": "accuracy", "margin": 0.01}],
+                    },
+                }
+            ],
+        }
+    ]
+
+
+async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
+    fake_github: FakeGitHub, kafka_bootstrap: str, mlflow_server: MlflowServer, tmp_path: Path
+) -> None:
+    """champion → v2: PR with exactly the storageUri change, gate passes; → v3: same PR, gate fails."""
+    model = "churn"
+    mlflow_server.create_model(model)
+    v1 = mlflow_server.create_version(model, {"accuracy": 0.90})
+    v2 = mlflow_server.create_version(model, {"accuracy": 0.93})
+    v3 = mlflow_server.create_version(model, {"accuracy": 0.80})
+    original = gitops_text("kserve-isvc.yaml").replace("models:/churn/1", f"models:/{model}/{v1}")
+    app = gitops_repo(fake_github, {FILE: original})
+    fake_github.state.user("alice")
+    settings = bot_settings(
+        kafka_bootstrap,
+        fake_github,
+        app,
+        tmp_path,
+        mlflow_tracking_url=mlflow_server.url,
+        mlflow_webhook_secrets=SECRET,
+        bot={"pipelines": _pipelines(model)},
+    )
+    url = f"http://{settings.http_host}:{settings.http_port}/webhooks/mlflow"
+    async with running_bot(settings):
+        hook = mlflow_server.add_webhook(
+            "ferrybot", url, SECRET, [("model_version_alias", "created")]
+        )
+        try:
+            mlflow_server.set_alias(model, "champion", v2)
+            await eventually(lambda: bool(fake_github.pulls(OWNER, REPO)), what="promotion PR")
+            pull = fake_github.pulls(OWNER, REPO)[0]
+            assert pull.title == f"promote churn {v1} → {v2} to staging"
+            assert pull.pull is not None and pull.pull.head_ref == BRANCH
+            head = fake_github.file_at(OWNER, REPO, BRANCH, FILE)
+            assert head == original.replace(f"models:/{model}/{v1}", f"models:/{model}/{v2}")
+            assert pull.labels == ["promotion", "model"] and pull.assignees == ["alice"]
+            assert pull.body is not None
+            assert f"`models:/{model}/{v1}` | `models:/{model}/{v2}`" in pull.body
+            assert "| accuracy | 0.93 |" in pull.body
+            sha = pull.pull.head_sha
+            await eventually(lambda: bool(fake_github.check_runs(OWNER, REPO, sha, CHECK_NAME)))
+            assert fake_github.check_runs(OWNER, REPO, sha, CHECK_NAME)[0].conclusion == "success"
+
+            mlflow_server.set_alias(model, "champion", v3)
+            await eventually(
+                lambda: fake_github.pulls(OWNER, REPO)[0].title.endswith(f"{v3} to staging")
+            )
+            pull = fake_github.pulls(OWNER, REPO)[0]
+            assert pull.pull is not None
+            sha = pull.pull.head_sha
+            await eventually(lambda: bool(fake_github.check_runs(OWNER, REPO, sha, CHECK_NAME)))
+            gate = fake_github.check_runs(OWNER, REPO, sha, CHECK_NAME)[0]
+            assert gate.conclusion == "failure"
+            assert "| accuracy | 0.8 | ≥ 0.85 | — | ❌ fail |" in gate.output["summary"]
+            assert "| accuracy | 0.8 | ≥ current − 0.01 | 0.9 | ❌ fail |" in gate.output["summary"]
+
+            # MLflow fires again when the alias is re-set: the same PR, no new commit.
+            mlflow_server.set_alias(model, "champion", v3)
+            records = await audit_records(settings, kafka_bootstrap, expect=5)
+            await eventually(lambda: len(records) >= 5)
+        finally:
+            mlflow_server.delete_webhook(hook)
+    assert len(fake_github.pulls(OWNER, REPO)) == 1
+    assert fake_github.pulls(OWNER, REPO)[0].pull.head_sha == sha  # type: ignore[union-attr]
+    actions = [r.action for r in records if r.action.startswith("promotion.")]
+    assert actions == ["promotion.opened", "promotion.updated", "promotion.unchanged"]
+    assert [r.action for r in records if r.action.startswith("gate.")] == [
+        "gate.success",
+        "gate.failure",
+        "gate.failure",
+    ]
