@@ -47,7 +47,7 @@ def _pipelines(model: str) -> list[dict[str, object]]:
 async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
     fake_github: FakeGitHub, kafka_bootstrap: str, mlflow_server: MlflowServer, tmp_path: Path
 ) -> None:
-    """champion → v2: PR with exactly the storageUri change, gate passes; → v3: same PR, gate fails."""
+    """champion → v2: a PR with the exact storageUri edit, gate passes; v3: same PR, gate fails."""
     model = "churn"
     mlflow_server.create_model(model)
     v1 = mlflow_server.create_version(model, {"accuracy": 0.90})
