@@ -1,16 +1,21 @@
-"""`ferrybot/policy`: blocking labels and the title convention, as a check run on the head SHA."""
+"""`ferrybot/policy`: blocking, required and size labels and the title, as a check run."""
 
 from __future__ import annotations
 
 import re
 
 from bot.checks import CheckResult, Conclusion, publish_check
+from bot.commands.framework import PullState
+from bot.commands.labels import add_labels, remove_label
+from bot.commands.rechecks import recheck
 from bot.context import Context
 from bot.dispatch import on
-from schemas.config import PolicyConfig
+from bot.repo_config import effective_config, report_problem
+from schemas.config import BotConfig, PolicyConfig
 from schemas.github import PullRequestEvent
 
 CHECK_NAME = "ferrybot/policy"
+SIZE_PREFIX = "size/"
 
 
 def evaluate_policy(title: str, labels: list[str], policy: PolicyConfig) -> CheckResult:
@@ -19,7 +24,11 @@ def evaluate_policy(title: str, labels: list[str], policy: PolicyConfig) -> Chec
     blocking = [label for label in labels if label in policy.blocking_labels]
     for label in blocking:
         problems.append(f"- Remove the `{label}` label when the pull request is ready to merge.")
-    if not re.match(policy.title_pattern, title):
+    missing = [p for p in policy.required_labels if not any(_matches(p, n) for n in labels)]
+    for pattern in missing:
+        problems.append(f"- Add a label matching `{pattern}`.")
+    title_wrong = not re.match(policy.title_pattern, title)
+    if title_wrong:
         problems.append(
             f"- Rename the pull request: the title does not follow the convention. "
             f"{policy.title_hint}"
@@ -34,7 +43,9 @@ def evaluate_policy(title: str, labels: list[str], policy: PolicyConfig) -> Chec
     what = []
     if blocking:
         what.append("blocking label" + ("s" if len(blocking) > 1 else ""))
-    if len(problems) > len(blocking):
+    if missing:
+        what.append("required label" + ("s" if len(missing) > 1 else ""))
+    if title_wrong:
         what.append("title convention")
     return CheckResult(
         CHECK_NAME,
@@ -42,6 +53,41 @@ def evaluate_policy(title: str, labels: list[str], policy: PolicyConfig) -> Chec
         "Policy not met: " + " and ".join(what),
         "To pass this check:\n\n" + "\n".join(problems),
     )
+
+
+def _matches(pattern: str, label: str) -> bool:
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, label, flags=re.IGNORECASE) is not None
+
+
+def size_label(changed_lines: int, policy: PolicyConfig) -> str:
+    """`size/<name>` for the largest threshold the changed lines reach."""
+    reached = [(n, name) for name, n in policy.size_thresholds.items() if changed_lines >= n]
+    return SIZE_PREFIX + max(reached)[1]
+
+
+async def apply_size_label(ctx: Context, state: PullState, policy: PolicyConfig) -> None:
+    """Keep exactly one size label, the right one; a label already right costs no request."""
+    pull = state.pull
+    if not policy.size_labels or pull.additions is None or pull.deletions is None:
+        return
+    wanted = size_label(pull.additions + pull.deletions, policy)
+    for label in sorted(state.labels):
+        if label.startswith(SIZE_PREFIX) and label != wanted:
+            await remove_label(ctx.gh, state.owner, state.repo, state.number, label)
+            state.labels.discard(label)
+    if wanted not in state.labels:
+        await add_labels(ctx.gh, state.owner, state.repo, state.number, [wanted])
+        state.labels.add(wanted)
+
+
+@recheck(CHECK_NAME)
+async def publish_policy(ctx: Context, state: PullState, config: BotConfig) -> None:
+    """Apply the size label, then publish the verdict on the head commit."""
+    await apply_size_label(ctx, state, config.policy)
+    result = evaluate_policy(state.pull.title, sorted(state.labels), config.policy)
+    await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
+    ctx.log.info("policy.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 
 @on(
@@ -55,9 +101,9 @@ def evaluate_policy(title: str, labels: list[str], policy: PolicyConfig) -> Chec
 async def policy_check(ctx: Context) -> None:
     """Publish the policy verdict on the pull request's head commit."""
     event = ctx.event(PullRequestEvent)
-    pr = event.pull_request
-    result = evaluate_policy(pr.title, pr.label_names, ctx.config.policy)
-    await publish_check(
-        ctx.gh, event.repository.owner_login, event.repository.name, pr.head.sha, result
-    )
-    ctx.log.info("policy.published", conclusion=result.conclusion.value, sha=pr.head.sha)
+    owner, repo, pr = event.repository.owner_login, event.repository.name, event.pull_request
+    repo_config = await effective_config(ctx.gh, ctx.config, owner, repo)
+    if ctx.envelope.action in ("opened", "synchronize"):
+        await report_problem(ctx.gh, owner, repo, pr.number, repo_config)
+    state = PullState(owner, repo, pr, set(pr.label_names))
+    await publish_policy(ctx, state, repo_config.config)

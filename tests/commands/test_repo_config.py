@@ -1,0 +1,92 @@
+"""Per-repo `.github/ferrybot.yml`: allowed keys merged, the rest refused and reported once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.repo_config import merge_overrides
+from schemas.commands_config import RepoConfigPolicy
+from schemas.config import BotConfig
+from tests.commands.harness import OWNER, REPO, Bot, bot, comment, pull_payload
+
+__all__ = ["bot"]
+FILE = ".github/ferrybot.yml"
+ALLOWED = ["policy.required_labels", "commands.permissions.label"]
+
+
+def _central() -> BotConfig:
+    return BotConfig(repo_config=RepoConfigPolicy(allowed_overrides=ALLOWED))
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"policy": {"required_labels": ["kind/*"]}}, None),
+        ({"commands": {"permissions": {"label": {"level": "write"}}}}, None),
+        ({"policy": {"title_pattern": ".*"}}, "`policy.title_pattern`"),
+        ({"commands": {"permissions": {"approve": {"users": ["me"]}}}}, "permissions.approve"),
+        ({"policy": "everything"}, "`policy`"),
+        ({"policy": {"required_labels": "kind/*"}}, "is not valid"),
+    ],
+    ids=["allowed-leaf", "allowed-subtree", "other-key", "sibling-key", "not-a-map", "bad-type"],
+)
+def test_only_allowed_keys_merge(data: dict[str, object], problem: str | None) -> None:
+    """A key outside allowed_overrides refuses the whole file, naming the key."""
+    if problem is None:
+        merged = merge_overrides(_central(), data, ALLOWED, FILE)
+        assert merged.repo_config.allowed_overrides == ALLOWED
+        return
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        merge_overrides(_central(), data, ALLOWED, FILE)
+
+
+async def test_repo_file_raises_a_command_permission(bot: Bot) -> None:
+    """The repo asks write for /label: a triager is refused there, per the merged config."""
+    bot.config = _central()
+    bot.fake.commit_files(
+        OWNER, REPO, "main", {FILE: "commands:\n  permissions:\n    label: {level: write}\n"}
+    )
+    bot.fake.add_label(OWNER, REPO, "bug")
+    pr = bot.fake.add_pull(OWNER, REPO, head="x", title="feat: x", user="author")
+    bot.fake.set_permission(OWNER, REPO, "tri", "triage")
+    await comment(bot, pr, "/label bug", "tri")
+    assert "bug" not in bot.fake.labels(OWNER, REPO, pr.number)
+    assert "the write role" in bot.fake.comments(OWNER, REPO, pr.number)[-1].body
+
+
+async def test_a_broken_repo_file_is_reported_once_and_the_central_config_used(bot: Bot) -> None:
+    """Bad YAML: one comment on the PR naming the line; commands still run on central rules."""
+    bot.config = _central()
+    bot.fake.commit_files(OWNER, REPO, "main", {FILE: "policy: [unclosed\n"})
+    pr = bot.fake.add_pull(OWNER, REPO, head="y", title="feat: y", user="author")
+    bot.fake.set_permission(OWNER, REPO, "tri", "triage")
+    await bot.deliver("pull_request", pull_payload(pr))
+    await comment(bot, pr, "/hold", "tri")
+    reports = [
+        c.body
+        for c in bot.fake.comments(OWNER, REPO, pr.number)
+        if "ferrybot:repo-config" in c.body
+    ]
+    assert len(reports) == 1
+    assert "not valid YAML at line" in reports[0]
+    assert "do-not-merge/hold" in bot.fake.labels(OWNER, REPO, pr.number)
+
+
+async def test_the_file_is_read_from_the_default_branch_not_the_pr(bot: Bot) -> None:
+    """A PR adding a permissive repo file does not get to use it."""
+    bot.config = _central()
+    bot.fake.add_label(OWNER, REPO, "bug")
+    pr = bot.fake.add_pull(
+        OWNER,
+        REPO,
+        head="sneaky",
+        title="feat: sneaky",
+        user="author",
+        files={FILE: "commands:\n  permissions:\n    label: {level: none}\n"},
+    )
+    await comment(bot, pr, "/label bug", "stranger")
+    assert "bug" not in bot.fake.labels(OWNER, REPO, pr.number)
+    reads = [call for call in bot.fake.calls if "/contents/" in call.path]
+    assert reads and all("ref" not in call.query for call in reads)
