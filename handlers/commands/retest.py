@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import gidgethub
 
 from bot.commands import CommandRefused, Invocation, command
@@ -55,16 +57,23 @@ async def _rerequest_failed_suites(inv: Invocation) -> list[str]:
     ):
         if int(suite["id"]) in ours or suite.get("conclusion") not in _FAILED:
             continue
+        if suite.get("rerequestable") is False:
+            refused.append(_app_name(suite))
+            continue
         try:
             await gh.post(
                 "/repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest",
                 url_vars={**url_vars, "check_suite_id": str(suite["id"])},
-                data={},
+                data=b"",  # the operation takes no body
             )
         except gidgethub.BadRequest as exc:
             if is_transient(exc):
                 raise
             # GitHub lets an app re-request only some suites (its own, or with rights to them).
-            app = suite.get("app") or {}
-            refused.append(str(app.get("slug") or app.get("name") or suite["id"]))
+            refused.append(_app_name(suite))
     return refused
+
+
+def _app_name(suite: dict[str, Any]) -> str:
+    app = suite.get("app") or {}
+    return str(app.get("slug") or app.get("name") or suite["id"])
