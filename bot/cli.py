@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from bot.config_cli import add_config_parser, run_config
 from bot.local_secret import ensure_local_secret, read_local_secret, secret_path
 from bot.logs import configure_logging
 from bot.runtime import Components, serve
@@ -30,12 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--event", help="X-GitHub-Event (default: from the file name)")
     send.add_argument("--url", help="ingress URL (default: this config's /webhooks/github)")
     send.add_argument("--delivery", help="X-GitHub-Delivery (default: a new uuid)")
+    add_config_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script and `python -m bot`."""
     args = build_parser().parse_args(argv)
+    if args.command == "config":
+        return run_config(args)
     try:
         settings = load_settings(args.config)
         if args.command == "send":
