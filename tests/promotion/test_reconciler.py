@@ -1,0 +1,68 @@
+"""The reconciler recovers what MLflow never delivered, through the same path and dedupe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+
+from bot.bus import EventProducer
+from bot.reconciler import Reconciler
+from tests.fakegithub.server import FakeGitHub
+from tests.promotion.setup import OWNER, REPO, audit_records, gitops_repo, gitops_text
+from tests.support.bot import bot_settings, eventually, running_bot
+from tests.support.mlflow import MlflowServer
+
+FILE = "models/recon/isvc.yaml"
+
+
+async def test_missed_alias_and_tag_are_promoted_once(
+    fake_github: FakeGitHub, kafka_bootstrap: str, mlflow_server: MlflowServer, tmp_path: Path
+) -> None:
+    """No webhook at all: polling finds the alias → one PR; polling again adds nothing."""
+    model = "recon"
+    mlflow_server.create_model(model)
+    v1 = mlflow_server.create_version(model, {"f1": 0.5})
+    v2 = mlflow_server.create_version(model, {"f1": 0.6})
+    mlflow_server.set_alias(model, "champion", v2)
+    original = gitops_text("kserve-isvc.yaml").replace("models:/churn/1", f"models:/{model}/{v1}")
+    app = gitops_repo(fake_github, {FILE: original})
+    write = {
+        "kind": "yaml",
+        "file": FILE,
+        "path": "spec.predictor.model.storageUri",
+        "value": "models:/{name}/{version}",
+    }
+    pipeline = {
+        "name": "recon",
+        "model": {"name": model},
+        "stages": [{"name": "staging", "repo": f"{OWNER}/{REPO}", "writes": [write]}],
+    }
+    settings = bot_settings(
+        kafka_bootstrap,
+        fake_github,
+        app,
+        tmp_path,
+        mlflow_tracking_url=mlflow_server.url,
+        bot={"pipelines": [pipeline]},
+    )
+    producer = EventProducer(settings, kafka_bootstrap)
+    await producer.start()
+    try:
+        async with running_bot(settings), aiohttp.ClientSession() as session:
+            reconciler = Reconciler(settings, producer, session)
+            first = await reconciler.poll_once()
+            assert [(e.name, e.id) for e in first] == [
+                ("model_version_alias.created", f"reconcile:{model}:alias:champion:{v2}")
+            ]
+            await eventually(lambda: len(fake_github.pulls(OWNER, REPO)) == 1, what="PR")
+            assert (
+                fake_github.pulls(OWNER, REPO)[0].title == f"promote recon {v1} → {v2} to staging"
+            )
+            again = await reconciler.poll_once()
+            assert [e.id for e in again] == [e.id for e in first]
+            records = await audit_records(settings, kafka_bootstrap, expect=1, within=5)
+    finally:
+        await producer.stop()
+    assert len(fake_github.pulls(OWNER, REPO)) == 1
+    assert [r.action for r in records] == ["promotion.opened"]
