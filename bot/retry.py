@@ -74,11 +74,16 @@ def retry_after(exc: BaseException, now: float | None = None) -> float | None:
     return None
 
 
-class _HonourRetryAfter:
-    """Wait what the server asked for, else exponential back-off with jitter; capped."""
+class HonourRetryAfter:
+    """A tenacity wait: what the server asked for, else capped exponential back-off with jitter.
 
-    def __init__(self, max_wait: float) -> None:
+    `cap_asked=False` waits the full asked delay even beyond `max_wait`, for callers (chat
+    delivery) whose total time is bounded elsewhere: retrying early only earns another 429.
+    """
+
+    def __init__(self, max_wait: float, *, cap_asked: bool = True) -> None:
         self._max_wait = max_wait
+        self._cap_asked = cap_asked
         self._backoff = wait_exponential_jitter(multiplier=0.2, max=max_wait, jitter=0.2)
 
     def __call__(self, state: RetryCallState) -> float:
@@ -86,7 +91,7 @@ class _HonourRetryAfter:
         exc = outcome.exception() if outcome is not None else None
         asked = retry_after(exc) if exc is not None else None
         if asked is not None:
-            return min(asked, self._max_wait)
+            return min(asked, self._max_wait) if self._cap_asked else asked
         return min(float(self._backoff(state)), self._max_wait)
 
 
@@ -94,7 +99,7 @@ def retrying(settings: Settings) -> AsyncRetrying:
     """A tenacity controller for one handler run: transient errors only, then re-raise."""
     return AsyncRetrying(
         stop=stop_after_attempt(settings.retry_attempts),
-        wait=_HonourRetryAfter(settings.retry_max_wait_seconds),
+        wait=HonourRetryAfter(settings.retry_max_wait_seconds),
         retry=retry_if_exception(is_transient),
         sleep=asyncio.sleep,
         reraise=True,

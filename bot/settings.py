@@ -297,6 +297,7 @@ class Settings(BaseSettings):
         secrets = [s.get_secret_value() for s in self.github_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.mlflow_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.registry_webhook_tokens.values()]
+        secrets += self.bot.notifications.secret_values()
         for value in (
             self.github_token,
             self.github_private_key,

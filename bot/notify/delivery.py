@@ -15,13 +15,12 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_before_delay,
-    wait_exponential_jitter,
 )
 
 from bot.dedupe import DeliveryDedupe
 from bot.logs import get_logger
 from bot.notify.providers import build_request, min_interval
-from bot.retry import TransientError, retry_after
+from bot.retry import HonourRetryAfter, TransientError
 from schemas.notification import Notification
 from schemas.notifications_config import NotificationsConfig
 
@@ -90,24 +89,6 @@ class Pace:
         self._next = self._clock() + self._interval
 
 
-class _WaitAsAsked:
-    """The service's Retry-After when it gave one, else capped exponential back-off."""
-
-    def __init__(self, max_wait: float) -> None:
-        self._max_wait = max_wait
-        self._backoff = wait_exponential_jitter(multiplier=0.2, max=max_wait, jitter=0.2)
-
-    def __call__(self, state: RetryCallState) -> float:
-        outcome = state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        asked = retry_after(exc) if exc is not None else None
-        if asked is not None:
-            # Retrying earlier than asked only earns another 429; how long is bounded by
-            # give_up_after_seconds instead.
-            return asked
-        return min(float(self._backoff(state)), self._max_wait)
-
-
 class Delivery:
     """Posts notifications to the configured channels on one shared HTTP session."""
 
@@ -137,7 +118,7 @@ class Delivery:
             return self._count(Outcome.DUPLICATE, name)
         retrying = AsyncRetrying(
             stop=stop_before_delay(self._config.give_up_after_seconds),
-            wait=_WaitAsAsked(self._config.retry_max_wait_seconds),
+            wait=HonourRetryAfter(self._config.retry_max_wait_seconds, cap_asked=False),
             retry=retry_if_exception_type(TransientError),
             before_sleep=lambda state: _log_retry(name, notification, state),
             reraise=True,
