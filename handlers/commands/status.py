@@ -1,0 +1,41 @@
+"""`/status [<pipeline>]`: what each stage runs now and its open promotion PR."""
+
+from __future__ import annotations
+
+from bot.commands import Invocation, command
+from bot.promotion.branches import promotion_branch
+from bot.promotion.commanded import find_pipeline
+from bot.promotion.engine import gitops_client, stage_files
+from bot.promotion.gitdata import RepoRef
+from bot.promotion.plan import read_deployed
+from bot.promotion.pulls import open_pull
+from schemas.commands_config import PermissionLevel
+from schemas.pipelines import Pipeline
+
+
+@command(
+    "status",
+    usage="/status [<pipeline>]",
+    help="A table of pipelines and stages: the version each runs now and its open promotion PR.",
+    permission=PermissionLevel.READ,
+)
+async def status_command(inv: Invocation) -> str | None:
+    """Read every stage's files (git is the source of truth) and its promotion branch's PR."""
+    if len(inv.args) > 1:
+        return "use `/status` or `/status <pipeline>`"
+    pipelines: list[Pipeline] = (
+        [find_pipeline(inv, inv.args[0])] if inv.args else list(inv.config.pipelines)
+    )
+    if not pipelines:
+        return "no promotion pipelines are configured."
+    lines = ["| pipeline | stage | version now | open promotion PR |", "|---|---|---|---|"]
+    for pipeline in pipelines:
+        for stage in pipeline.stages:
+            gh = await gitops_client(inv.ctx, stage)
+            _, files = await stage_files(gh, stage)
+            deployed = read_deployed(stage, files)
+            repo = RepoRef.parse(stage.repo)
+            pull = await open_pull(gh, repo, promotion_branch(pipeline.name, stage.name))
+            shown = f"{stage.repo}#{pull['number']}" if pull is not None else "—"
+            lines.append(f"| {pipeline.name} | {stage.name} | {deployed.label} | {shown} |")
+    return "\n".join(lines)
