@@ -1,6 +1,8 @@
-"""Merging a promotion PR in the fake and telling the bot, as GitHub would."""
+"""Promotion PR events as GitHub would deliver them: merged, or synchronized by a push."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import aiohttp
 
@@ -26,16 +28,23 @@ async def merge_and_deliver(
         session.put(url, json={}, headers={"Authorization": f"token {MERGER_TOKEN}"}) as answer,
     ):
         assert answer.status == 200, await answer.text()
-    payload = pull_request_payload(app, number, head_sha, action="closed", title=issue.title)
+    payload = promotion_pull_payload(app, number, head_ref, head_sha, "closed", issue.title)
+    payload["pull_request"].update(merged=True, state="closed")
+    payload["sender"]["login"] = merger
+    answer_status = (await deliver_github(settings, "pull_request", payload)).status
+    assert answer_status == 202
+
+
+def promotion_pull_payload(
+    app: GitHubApp, number: int, head_ref: str, head_sha: str, action: str, title: str
+) -> dict[str, Any]:
+    """A recorded pull_request example re-pointed at a same-repo PR from `head_ref` into main."""
+    payload = pull_request_payload(app, number, head_sha, action=action, title=title)
     pull = payload["pull_request"]
-    pull["merged"] = True
-    pull["state"] = "closed"
     pull["head"]["ref"] = head_ref
     pull["base"]["ref"] = "main"
     for side in ("head", "base"):
         pull[side]["repo"]["name"] = app.repo
         pull[side]["repo"]["full_name"] = f"{app.owner}/{app.repo}"
         pull[side]["repo"]["owner"]["login"] = app.owner
-    payload["sender"]["login"] = merger
-    answer_status = (await deliver_github(settings, "pull_request", payload)).status
-    assert answer_status == 202
+    return payload

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.promotion.gate import CHECK_NAME
+from schemas.notification import Notification
 from tests.fakegithub.server import FakeGitHub
+from tests.promotion.merging import promotion_pull_payload
 from tests.promotion.setup import OWNER, REPO, audit_records, gitops_repo, gitops_text
-from tests.support.bot import bot_settings, eventually, running_bot
+from tests.support.bot import bot_settings, deliver, eventually, running_bot
 from tests.support.mlflow import MlflowServer
+from tests.support.topics import read_topic
 
 SECRET = "mlflow-secret-for-tests"
 FILE = "models/churn/staging/isvc.yaml"
@@ -44,6 +47,12 @@ def _pipelines(model: str) -> list[dict[str, object]]:
     ]
 
 
+def _gated(fake: FakeGitHub) -> bool:
+    pulls = fake.pulls(OWNER, REPO)
+    head = pulls[0].pull.head_sha if pulls and pulls[0].pull else None
+    return head is not None and bool(fake.check_runs(OWNER, REPO, head, CHECK_NAME))
+
+
 async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
     fake_github: FakeGitHub, kafka_bootstrap: str, mlflow_server: MlflowServer, tmp_path: Path
 ) -> None:
@@ -72,7 +81,8 @@ async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
         )
         try:
             mlflow_server.set_alias(model, "champion", v2)
-            await eventually(lambda: bool(fake_github.pulls(OWNER, REPO)), what="promotion PR")
+            # The gate is published last: once it is there, the PR is complete.
+            await eventually(lambda: _gated(fake_github), what="promotion PR and its gate")
             pull = fake_github.pulls(OWNER, REPO)[0]
             assert pull.title == f"promote churn {v1} → {v2} to staging"
             assert pull.pull is not None and pull.pull.head_ref == BRANCH
@@ -102,14 +112,31 @@ async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
             # MLflow fires again when the alias is re-set: the same PR, no new commit.
             mlflow_server.set_alias(model, "champion", v3)
             records = await audit_records(settings, kafka_bootstrap, expect=6)
+
+            # Someone pushes v2 back onto the branch: the gate runs on the new head.
+            pushed = fake_github.commit_files(OWNER, REPO, BRANCH, {FILE: head}, "back to v2")
+            synchronize = promotion_pull_payload(
+                app, pull.number, BRANCH, pushed, "synchronize", pull.title
+            )
+            await deliver(settings, "pull_request", synchronize)
+            await eventually(lambda: bool(fake_github.check_runs(OWNER, REPO, pushed, CHECK_NAME)))
+            rerun = fake_github.check_runs(OWNER, REPO, pushed, CHECK_NAME)[0]
+            records = await audit_records(settings, kafka_bootstrap, expect=7)
+            notifications = await read_topic(
+                settings, kafka_bootstrap, settings.topic_notifications, expect=4
+            )
         finally:
             mlflow_server.delete_webhook(hook)
+    assert rerun.conclusion == "success"
     assert len(fake_github.pulls(OWNER, REPO)) == 1
-    assert fake_github.pulls(OWNER, REPO)[0].pull.head_sha == sha  # type: ignore[union-attr]
     actions = [r.action for r in records if r.action.startswith("promotion.")]
     assert actions == ["promotion.opened", "promotion.updated", "promotion.unchanged"]
     assert [r.action for r in records if r.action.startswith("gate.")] == [
         "gate.success",
         "gate.failure",
         "gate.failure",
+        "gate.success",
     ]
+    kinds = [Notification.from_bytes(n.value or b"").kind.value for n in notifications]
+    assert sorted(kinds) == ["gate_failed", "gate_failed", "promotion_opened", "promotion_opened"]
+    assert SECRET not in " ".join(r.model_dump_json() for r in records)

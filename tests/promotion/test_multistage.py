@@ -32,6 +32,11 @@ def _stage(name: str, file: str, **extra: object) -> dict[str, object]:
     return {"name": name, "repo": f"{OWNER}/{REPO}", "writes": [write], **extra}
 
 
+def _labelled(fake: FakeGitHub, count: int) -> bool:
+    pulls = fake.pulls(OWNER, REPO)
+    return len(pulls) == count and bool(pulls[-1].labels)
+
+
 async def deliver_mlflow(settings: Settings, body: dict[str, object]) -> int:
     """POST a signed MLflow delivery, as MLflow would (used to replay and to test redelivery)."""
     raw = json.dumps(body).encode()
@@ -87,12 +92,13 @@ async def test_staging_merge_opens_prod_then_waits_for_command(
     }
     async with running_bot(settings):
         assert await deliver_mlflow(settings, alias) == 202
-        await eventually(lambda: len(fake_github.pulls(OWNER, REPO)) == 1, what="staging PR")
+        # Labels are added last: once they are there, the PR is complete.
+        await eventually(lambda: _labelled(fake_github, 1), what="staging PR")
         staging = fake_github.pulls(OWNER, REPO)[0]
         assert staging.title == f"promote fraud {v1} → {v2} to staging"
 
         await merge_and_deliver(fake_github, settings, app, staging.number)
-        await eventually(lambda: len(fake_github.pulls(OWNER, REPO)) == 2, what="prod PR")
+        await eventually(lambda: _labelled(fake_github, 2), what="prod PR")
         prod = fake_github.pulls(OWNER, REPO)[1]
         assert prod.title == f"promote fraud {v1} → {v2} to prod"
         assert prod.labels == ["promotion", "prod"]

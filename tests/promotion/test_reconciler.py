@@ -55,7 +55,10 @@ async def test_missed_alias_and_tag_are_promoted_once(
             assert [(e.name, e.id) for e in first] == [
                 ("model_version_alias.created", f"reconcile:{model}:alias:champion:{v2}")
             ]
-            await eventually(lambda: len(fake_github.pulls(OWNER, REPO)) == 1, what="PR")
+            await eventually(
+                lambda: [p.labels for p in fake_github.pulls(OWNER, REPO)] == [["promotion"]],
+                what="a labelled PR",
+            )
             assert (
                 fake_github.pulls(OWNER, REPO)[0].title == f"promote recon {v1} → {v2} to staging"
             )
