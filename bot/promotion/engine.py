@@ -19,7 +19,7 @@ from bot.promotion.candidate import Candidate
 from bot.promotion.gate import gate_result, gate_rows
 from bot.promotion.gitdata import RepoRef
 from bot.promotion.plan import Deployed, FileEdit, plan_edits, read_deployed
-from bot.promotion.pulls import PullRequestRef, open_or_update_pr
+from bot.promotion.pulls import PullRequestRef, close_superseded, open_or_update_pr
 from bot.retry import PermanentError
 from schemas.audit import AuditRecord
 from schemas.notification import Notification, NotificationKind, Severity
@@ -88,12 +88,20 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
     except (EditError, TemplateError, InvalidIdentifier) as exc:
         await _failed(ctx, request, deployed, str(exc))
         raise PermanentError(f"promotion {pipeline.name} → {stage.name}: {exc}") from None
+    branch = promotion_branch(pipeline.name, stage.name)
     if not edits:
-        await _audit(ctx, request, Outcome.ALREADY_DEPLOYED, deployed, None)
-        ctx.log.info("promotion.already_deployed", pipeline=pipeline.name, stage=stage.name)
+        # A PR still proposing something else is stale now: the latest trigger wins.
+        why = (
+            f"Closed by ferrybot: `{stage.name}` already runs {deployed.label}, which is what "
+            f"the latest trigger asks for ({request.reason})."
+        )
+        closed = await close_superseded(gh, repo, branch, why)
+        await _audit(ctx, request, Outcome.ALREADY_DEPLOYED, deployed, None, closed)
+        ctx.log.info(
+            "promotion.already_deployed", pipeline=pipeline.name, stage=stage.name, closed=closed
+        )
         return PromotionResult(Outcome.ALREADY_DEPLOYED, deployed)
 
-    branch = promotion_branch(pipeline.name, stage.name)
     title = promotion_title(pipeline, stage, deployed, candidate)
     head_sha, committed = await _commit(gh, repo, branch, base_sha, edits, title, request.reason)
     model_url = None
@@ -205,9 +213,12 @@ async def _audit(
     outcome: Outcome,
     deployed: Deployed,
     result: PromotionResult | None,
+    closed: int | None = None,
 ) -> None:
     pipeline, stage = request.pipeline, request.stage
     details: dict[str, object] = {"pipeline": pipeline.name, "stage": stage.name}
+    if closed is not None:
+        details["closed_pull"] = closed
     if result is not None and result.pull is not None:
         details |= {"pull": result.pull.number, "url": result.pull.html_url}
         details["head_sha"] = result.head_sha

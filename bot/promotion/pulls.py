@@ -77,3 +77,14 @@ async def _decorate(gh: GitHubAPI, repo: RepoRef, stage: Stage, pull: dict[str, 
         await gh.post(
             f"{repo.api}/issues/{number}/assignees", data={"assignees": missing_assignees}
         )
+
+
+async def close_superseded(gh: GitHubAPI, repo: RepoRef, branch: str, why: str) -> int | None:
+    """Close the branch's open PR (saying why) when the stage already runs the candidate."""
+    existing = await open_pull(gh, repo, branch)
+    if existing is None:
+        return None
+    number = int(existing["number"])
+    await gh.post(f"{repo.api}/issues/{number}/comments", data={"body": why})
+    await gh.patch(f"{repo.api}/pulls/{number}", data={"state": "closed"})
+    return number

@@ -121,7 +121,11 @@ async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
             await deliver(settings, "pull_request", synchronize)
             await eventually(lambda: bool(fake_github.check_runs(OWNER, REPO, pushed, CHECK_NAME)))
             rerun = fake_github.check_runs(OWNER, REPO, pushed, CHECK_NAME)[0]
-            records = await audit_records(settings, kafka_bootstrap, expect=7)
+
+            # champion back on the version staging runs: the open PR is stale and is closed.
+            mlflow_server.set_alias(model, "champion", v1)
+            await eventually(lambda: fake_github.pulls(OWNER, REPO)[0].state == "closed")
+            records = await audit_records(settings, kafka_bootstrap, expect=8)
             notifications = await read_topic(
                 settings, kafka_bootstrap, settings.topic_notifications, expect=4
             )
@@ -130,7 +134,15 @@ async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
     assert rerun.conclusion == "success"
     assert len(fake_github.pulls(OWNER, REPO)) == 1
     actions = [r.action for r in records if r.action.startswith("promotion.")]
-    assert actions == ["promotion.opened", "promotion.updated", "promotion.unchanged"]
+    assert actions == [
+        "promotion.opened",
+        "promotion.updated",
+        "promotion.unchanged",
+        "promotion.already_deployed",
+    ]
+    assert records[-1].details["closed_pull"] == pull.number
+    closing = fake_github.comments(OWNER, REPO, pull.number)[-1].body
+    assert f"`staging` already runs {v1}" in closing
     assert [r.action for r in records if r.action.startswith("gate.")] == [
         "gate.success",
         "gate.failure",
