@@ -181,10 +181,16 @@ class Settings(BaseSettings):
         description="Registry API base URL per registry name used by pipelines, as JSON: "
         '{"distribution": "https://registry.example.com"}; tags are confirmed there.',
     )
+    registry_credentials: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="`user:password` (or `user:token`) per registry name, as JSON, for "
+        "registries that need a login to read manifests; public images need none.",
+    )
     reconcile_interval_seconds: float = Field(
         default=300.0,
         gt=0,
-        description="How often the reconciler polls MLflow for aliases and tags missed by webhooks.",
+        description="How often the reconciler polls MLflow for aliases and tags that webhooks "
+        "missed.",
     )
 
     # Worker
@@ -297,6 +303,9 @@ class Settings(BaseSettings):
         secrets = [s.get_secret_value() for s in self.github_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.mlflow_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.registry_webhook_tokens.values()]
+        for credential in self.registry_credentials.values():
+            # The password alone may appear too (in a basic-auth header it is base64 though).
+            secrets += [credential.get_secret_value(), credential.get_secret_value().split(":")[-1]]
         secrets += self.bot.notifications.secret_values()
         for value in (
             self.github_token,

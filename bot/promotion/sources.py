@@ -36,6 +36,6 @@ class ArtifactSources:
         url = settings.mlflow_tracking_url
         return cls(
             mlflow=MlflowClient(session, url) if url else None,
-            registry=RegistryClient(session, settings.registry_urls),
+            registry=RegistryClient(session, settings.registry_urls, settings.registry_credentials),
             github_for=github_for,
         )
