@@ -18,7 +18,7 @@ from bot.registry.client import ImageRef
 from schemas.config import BotConfig
 from schemas.mlflow import ModelVersion
 from schemas.pipelines import GateConfig, ImageArtifact, Pipeline
-from tests.promotion.setup import gitops_text
+from tests.promotion.setup import DATA, gitops_text
 
 DIGEST = "sha256:" + "b" * 64
 RUN = "a" * 32
@@ -312,3 +312,56 @@ def test_markdown_cell_shows_text_without_interpreting_it(text: str) -> None:
     shown = cell(text)
     assert "\n" not in shown and "<" not in shown and "`" not in shown and "\u202e" not in shown
     assert "|" not in shown.replace("\\|", "") and "@a" not in shown
+
+
+MANIFESTS = DATA / "manifests"
+
+
+@pytest.mark.parametrize(
+    ("manifest", "write", "candidate", "old", "new"),
+    [
+        (
+            "seldon-deployment.yaml",
+            {
+                "path": "spec.predictors[name=canary].graph.modelUri",
+                "value": "s3://ml-models/{name}/{version}",
+            },
+            Candidate(model=_model("9")),
+            "'s3://ml-models/churn/8'",
+            "'s3://ml-models/churn/9'",
+        ),
+        (
+            "deployment.yaml",
+            {
+                "path": "spec.template.spec.containers[name=api].image",
+                "value": "ghcr.io/{repository}:{tag}",
+            },
+            Candidate(image=ImageRef("acme/api", "1.5.0", DIGEST)),
+            "image: ghcr.io/acme/api:1.4.0\n          ports",
+            "image: ghcr.io/acme/api:1.5.0\n          ports",
+        ),
+    ],
+    ids=["seldon-canary", "deployment-container"],
+)
+def test_real_manifest_shapes_change_only_the_value(
+    manifest: str, write: dict[str, str], candidate: Candidate, old: str, new: str
+) -> None:
+    """Through the pipeline config, only the targeted value changes; comments and anchors stay."""
+    text = (MANIFESTS / manifest).read_text(encoding="utf-8")
+    kind = "model" if candidate.model is not None else "image"
+    artifact = {"name": "churn"} if kind == "model" else {"repository": "acme/api"}
+    pipeline = Pipeline.model_validate(
+        {
+            "name": "p",
+            kind: artifact,
+            "stages": [
+                {
+                    "name": "s",
+                    "repo": "acme/gitops",
+                    "writes": [{"kind": "yaml", "file": manifest, **write}],
+                }
+            ],
+        }
+    )
+    edits = plan_edits(pipeline, pipeline.stages[0], candidate, {manifest: text})
+    assert [e.new_text for e in edits] == [text.replace(old, new, 1)]
