@@ -54,11 +54,11 @@ async def run_commands(ctx: Context) -> None:
     feedback = Feedback()
     for refused in parsed.refused:
         feedback.refuse(refused.line, refused.reason)
-    for cmd, spec in known:
+    for position, (cmd, spec) in enumerate(known, start=1):
         invocation = Invocation(
             ctx, cmd, source.author, source, state, repo_config.config, resolver
         )
-        await _run_one(invocation, spec, feedback)
+        await _run_one(invocation, spec, feedback, position)
     quoted = [cmd.line for cmd in parsed.commands] + [line.line for line in parsed.refused]
     await _respond(ctx, source, feedback, quoted)
 
@@ -74,7 +74,9 @@ async def _pull_state(ctx: Context, source: CommentSource) -> PullState:
     return PullState(source.owner, source.repo, pull, set(pull.label_names))
 
 
-async def _run_one(invocation: Invocation, spec: CommandSpec, feedback: Feedback) -> None:
+async def _run_one(
+    invocation: Invocation, spec: CommandSpec, feedback: Feedback, position: int
+) -> None:
     cmd, ctx = invocation.command, invocation.ctx
     log = ctx.log.bind(command=spec.name, actor=invocation.actor)
     if spec.not_by_author and invocation.actor.lower() == invocation.state.author.lower():
@@ -108,7 +110,9 @@ async def _run_one(invocation: Invocation, spec: CommandSpec, feedback: Feedback
     log.info("command.ran")
     await ctx.audit(
         AuditRecord(
-            id=f"{ctx.envelope.id}:{invocation.source.key}:{spec.name}",
+            # Deterministic, so a redelivery records the same ids; the position tells apart
+            # two runs of one command in a comment.
+            id=f"{ctx.envelope.id}:{invocation.source.key}:{position}:{spec.name}",
             delivery_id=ctx.envelope.id,
             actor=invocation.actor,
             action=f"command.{spec.name}",
