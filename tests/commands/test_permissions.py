@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from schemas.commands_config import CommandGrant
-from tests.commands.harness import OWNER, REPO, Bot, bot, comment, comment_payload
+from tests.commands.harness import OWNER, REPO, Bot, bot, comment, comment_payload, pull_payload
 from tests.fakegithub.server import FakeGitHub
 from tests.fakegithub.state import Issue
 
@@ -194,7 +194,7 @@ async def test_fork_pull_requests_never_touch_the_fork(bot: Bot, name: str) -> N
 
 
 async def test_edited_and_deleted_comments_trigger_nothing(bot: Bot) -> None:
-    """issue_comment.edited / .deleted with commands in them: not one request to GitHub."""
+    """Edited or deleted comments and an edited PR body: no command runs, nothing is posted."""
     pr = bot.fake.add_pull(OWNER, REPO, head="e", title="feat: e", user=AUTHOR)
     bot.fake.set_permission(OWNER, REPO, ACTOR, "admin")
     made = bot.fake.add_comment(OWNER, REPO, pr.number, "/hold\n/lgtm", user=ACTOR)
@@ -202,8 +202,12 @@ async def test_edited_and_deleted_comments_trigger_nothing(bot: Bot) -> None:
     for action in ("edited", "deleted"):
         payload = comment_payload(pr, made.id, "/hold\n/lgtm", ACTOR, action=action)
         await bot.deliver("issue_comment", payload)
-    assert len(bot.fake.requests) == before
-    assert _labels(bot.fake, pr) == []
+    edited_body = pull_payload(pr, "pull_request.opened.0", body="/close")
+    edited_body["action"] = "edited"
+    await bot.deliver("pull_request", edited_body)
+    assert pr.state == "open"
+    assert not [p for _, p, _ in bot.fake.requests[before:] if "/comments" in p]
+    assert _labels(bot.fake, pr) == ["size/XS"]  # the policy check's, not a command's
 
 
 @pytest.mark.parametrize("login", ["renovate[bot]", "ferrybot[bot]"])
