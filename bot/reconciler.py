@@ -75,7 +75,8 @@ class Reconciler:
 
     async def start(self) -> None:
         """Nothing to connect: MLflow is asked on each round."""
-        log.info("reconciler.started", models=len(self._models()), enabled=self._mlflow is not None)
+        enabled = self._mlflow is not None and self._settings.reconcile_enabled
+        log.info("reconciler.started", models=len(self._models()), enabled=enabled)
 
     def _models(self) -> list[ModelArtifact]:
         return [p.model for p in self._settings.bot.pipelines if p.model is not None]
@@ -99,7 +100,10 @@ class Reconciler:
         return produced
 
     async def run(self) -> None:
-        """Poll until `stop`."""
+        """Poll until `stop` (when disabled, only wait for it: ending early means failure)."""
+        if not self._settings.reconcile_enabled:
+            await self._stopping.wait()
+            return
         while not self._stopping.is_set():
             await self.poll_once()
             with contextlib.suppress(TimeoutError):

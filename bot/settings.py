@@ -186,6 +186,11 @@ class Settings(BaseSettings):
         description="`user:password` (or `user:token`) per registry name, as JSON, for "
         "registries that need a login to read manifests; public images need none.",
     )
+    reconcile_enabled: bool = Field(
+        default=True,
+        description="Poll MLflow for the configured models' aliases, tags and versions that "
+        "webhooks missed (off: webhooks only).",
+    )
     reconcile_interval_seconds: float = Field(
         default=300.0,
         gt=0,

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from bot.context import Context
 from bot.dispatch import on
 from bot.gitops.identifiers import InvalidIdentifier, validate_model_name, validate_model_version
-from bot.promotion.engine import PromotionRequest, promote
+from bot.promotion.engine import PromotionRequest, promote, record_skip
 from bot.promotion.resolve import model_candidate
 from bot.retry import PermanentError
 from schemas.audit import AuditRecord
@@ -57,12 +57,14 @@ async def promote_model_version(ctx: Context) -> None:
         if pipeline.model is None or pipeline.model.name != name:
             continue
         reason = trigger_reason(pipeline.model, ctx.envelope.name, data)
-        if reason is None:
-            ctx.log.info("promotion.not_triggered", pipeline=pipeline.name)
-            continue
         stage = pipeline.stages[0]
+        if reason is None:
+            why = f"{ctx.envelope.name} on version {data.version} is not this pipeline's trigger"
+            await record_skip(ctx, pipeline, stage, "mlflow", why)
+            continue
         if not stage.auto:
-            ctx.log.info("promotion.waits_for_command", pipeline=pipeline.name, stage=stage.name)
+            why = f"{reason}; `{stage.name}` is promoted by `/promote` only"
+            await record_skip(ctx, pipeline, stage, "mlflow", why)
             continue
         alias = data.alias if ctx.envelope.event == "model_version_alias" else None
         candidate = await model_candidate(ctx, pipeline, data.version, alias=alias)

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.dispatch import on
-from bot.promotion.engine import PromotionRequest, promote
+from bot.promotion.engine import PromotionRequest, promote, record_skip
 from bot.promotion.resolve import image_candidate
 from bot.promotion.tagrule import tag_triggers
 from schemas.envelope import Source
@@ -24,12 +24,14 @@ async def promote_image(
         image = pipeline.image
         if image is None or image.registry != registry or image.repository != repository:
             continue
-        if not tag_triggers(image, tag):
-            ctx.log.info("promotion.tag_not_selected", pipeline=pipeline.name, tag=tag)
-            continue
         stage = pipeline.stages[0]
+        if not tag_triggers(image, tag):
+            why = f"tag {tag} is not selected by the pipeline's semver range or tag pattern"
+            await record_skip(ctx, pipeline, stage, "registry", why)
+            continue
         if not stage.auto:
-            ctx.log.info("promotion.waits_for_command", pipeline=pipeline.name, stage=stage.name)
+            why = f"{repository}:{tag} pushed; `{stage.name}` is promoted by `/promote` only"
+            await record_skip(ctx, pipeline, stage, "registry", why)
             continue
         candidate = await image_candidate(ctx, pipeline, tag, digest)
         if candidate is None:

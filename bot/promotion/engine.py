@@ -285,3 +285,18 @@ async def _failed(ctx: Context, request: PromotionRequest, deployed: Deployed, w
             pipeline=pipeline.name,
         )
     )
+
+
+async def record_skip(ctx: Context, pipeline: Pipeline, stage: Stage, actor: str, why: str) -> None:
+    """Audit a trigger that names this pipeline but promotes nothing, and say why."""
+    ctx.log.info("promotion.skipped", pipeline=pipeline.name, stage=stage.name, why=why)
+    await ctx.audit(
+        AuditRecord(
+            id=f"{ctx.envelope.id}:skipped:{pipeline.name}:{stage.name}",
+            delivery_id=ctx.envelope.id,
+            actor=actor,
+            action="promotion.skipped",
+            subject=f"pipeline/{pipeline.name}/{stage.name}",
+            reason=why,
+        )
+    )

@@ -71,6 +71,7 @@ async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
         app,
         tmp_path,
         mlflow_tracking_url=mlflow_server.url,
+        reconcile_enabled=False,
         mlflow_webhook_secrets=SECRET,
         bot={"pipelines": _pipelines(model)},
     )

@@ -82,6 +82,7 @@ async def test_staging_merge_opens_prod_then_waits_for_command(
         app,
         tmp_path,
         mlflow_tracking_url=mlflow_server.url,
+        reconcile_enabled=False,
         mlflow_webhook_secrets=SECRET,
         bot={"pipelines": [pipeline]},
     )

@@ -44,6 +44,7 @@ async def test_missed_alias_and_tag_are_promoted_once(
         app,
         tmp_path,
         mlflow_tracking_url=mlflow_server.url,
+        reconcile_enabled=False,
         bot={"pipelines": [pipeline]},
     )
     producer = EventProducer(settings, kafka_bootstrap)

@@ -88,7 +88,7 @@ async def test_pushed_tag_is_confirmed_and_promoted_and_pulls_do_nothing(
             ),
             what="PRs updated to 1.4.1",
         )
-        records = await audit_records(settings, kafka_bootstrap, expect=4)
+        records = await audit_records(settings, kafka_bootstrap, expect=6)
         events = await read_topic(settings, kafka_bootstrap, settings.topic_events, expect=1)
     envelopes = [Envelope.from_bytes(r.value or b"") for r in events]
     names = {e.name for e in envelopes}
@@ -97,7 +97,14 @@ async def test_pushed_tag_is_confirmed_and_promoted_and_pulls_do_nothing(
     ignored = {e.id for e in envelopes if e.name != "manifest.push"}
     assert not acted_on & ignored
     assert len(fake_github.pulls(OWNER, REPO)) == 2
-    assert sorted((r.details["pipeline"], r.action) for r in records) == [
+    skipped = [r for r in records if r.action == "promotion.skipped"]
+    assert sorted(r.subject for r in skipped) == [
+        "pipeline/app-helm/staging",
+        "pipeline/app/staging",
+    ]
+    assert all("0.9.0 is not selected" in r.reason for r in skipped)
+    promoted = [r for r in records if r.action != "promotion.skipped"]
+    assert sorted((r.details["pipeline"], r.action) for r in promoted) == [
         ("app", "promotion.opened"),
         ("app", "promotion.updated"),
         ("app-helm", "promotion.opened"),
