@@ -15,9 +15,10 @@ from bot.promotion.markdown import cell
 from bot.promotion.plan import plan_edits, read_deployed
 from bot.promotion.tagrule import in_range, tag_triggers
 from bot.registry.client import ImageRef
+from handlers.promotion_mlflow import trigger_reason
 from schemas.config import BotConfig
-from schemas.mlflow import ModelVersion
-from schemas.pipelines import GateConfig, ImageArtifact, Pipeline
+from schemas.mlflow import ModelVersion, VersionEventData
+from schemas.pipelines import GateConfig, ImageArtifact, ModelArtifact, Pipeline
 from tests.promotion.setup import DATA, gitops_text
 
 DIGEST = "sha256:" + "b" * 64
@@ -365,3 +366,21 @@ def test_real_manifest_shapes_change_only_the_value(
     )
     edits = plan_edits(pipeline, pipeline.stages[0], candidate, {manifest: text})
     assert [e.new_text for e in edits] == [text.replace(old, new, 1)]
+
+
+@pytest.mark.parametrize(
+    ("event", "data", "triggers"),
+    [
+        ("model_version_alias.created", {"alias": "champion"}, True),
+        ("model_version_alias.created", {"alias": "challenger"}, False),
+        ("model_version_tag.set", {"key": "validation", "value": "passed"}, True),
+        ("model_version_tag.set", {"key": "validation", "value": "failed"}, False),
+        ("model_version.created", {}, False),
+    ],
+    ids=["alias", "other-alias", "tag", "tag-other-value", "created-not-configured"],
+)
+def test_mlflow_trigger_rules(event: str, data: dict[str, str], triggers: bool) -> None:
+    """Only the configured alias or tag (key and value) triggers; new versions only when asked."""
+    model = ModelArtifact(name="churn", alias="champion", tag={"validation": "passed"})
+    parsed = VersionEventData.model_validate({"name": "churn", "version": "7", **data})
+    assert (trigger_reason(model, event, parsed) is not None) is triggers

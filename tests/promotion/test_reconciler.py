@@ -7,7 +7,9 @@ from pathlib import Path
 import aiohttp
 
 from bot.bus import EventProducer
-from bot.reconciler import Reconciler
+from bot.mlflow.client import MlflowClient
+from bot.reconciler import Reconciler, model_envelopes
+from schemas.pipelines import ModelArtifact
 from tests.fakegithub.server import FakeGitHub
 from tests.promotion.setup import OWNER, REPO, audit_records, gitops_repo, gitops_text
 from tests.support.bot import bot_settings, eventually, running_bot
@@ -70,3 +72,31 @@ async def test_missed_alias_and_tag_are_promoted_once(
         await producer.stop()
     assert len(fake_github.pulls(OWNER, REPO)) == 1
     assert [r.action for r in records] == ["promotion.opened"]
+
+
+async def test_tag_and_new_version_triggers_are_polled(mlflow_server: MlflowServer) -> None:
+    """A tag trigger finds the newest tagged version; `on_created` the newest version."""
+    model = "recon-tagged"
+    mlflow_server.create_model(model)
+    v1 = mlflow_server.create_version(model, {"f1": 0.5})
+    mlflow_server.create_version(model, {"f1": 0.6})
+    v3 = mlflow_server.create_version(model, {"f1": 0.7})
+    for version in (v1, v3):
+        mlflow_server.call(
+            "POST",
+            "model-versions/set-tag",
+            {"name": model, "version": version, "key": "validation", "value": "passed"},
+        )
+    artifact = ModelArtifact(name=model, alias=None, tag={"validation": "passed"}, on_created=True)
+    async with aiohttp.ClientSession() as session:
+        found = await model_envelopes(MlflowClient(session, mlflow_server.url), artifact)
+    assert [(e.name, e.payload["data"]["version"]) for e in found] == [
+        ("model_version_tag.set", v3),
+        ("model_version.created", v3),
+    ]
+    assert found[0].payload["data"] == {
+        "name": model,
+        "version": v3,
+        "key": "validation",
+        "value": "passed",
+    }
