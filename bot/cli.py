@@ -1,4 +1,4 @@
-"""The `ferrybot` command line: run | ingress | worker | notifier | send."""
+"""The `ferrybot` command line: run | ingress | worker | notifier | reconciler | send | config."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("ingress", help="only the webhook ingress")
     commands.add_parser("worker", help="only the event worker")
     commands.add_parser("notifier", help="only the chat notifier")
+    commands.add_parser("reconciler", help="only the MLflow poller (run one replica)")
     send = commands.add_parser("send", help="sign a payload file and post it to the ingress")
     send.add_argument("file", type=Path, help="JSON payload, e.g. pull_request.opened.json")
     send.add_argument("--event", help="X-GitHub-Event (default: from the file name)")
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             ingress=args.command in ("run", "ingress"),
             worker=args.command in ("run", "worker"),
             notifier=args.command in ("run", "notifier"),
+            reconciler=args.command in ("run", "reconciler"),
         )
         asyncio.run(serve(settings, components))
     except SettingsError as exc:

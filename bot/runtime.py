@@ -1,4 +1,4 @@
-"""Assembles and runs the components (broker, ingress, worker, notifier) and stops them in order."""
+"""Assembles the components (broker, ingress, worker, notifier, reconciler), runs and stops them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bot.github.dryrun import DryRunRecorder
 from bot.ingress.app import create_app
 from bot.logs import get_logger
 from bot.notify.service import Notifier
+from bot.reconciler import Reconciler
 from bot.settings import Settings, SettingsError
 from bot.worker import Worker
 
@@ -32,15 +33,16 @@ class Components:
     ingress: bool = True
     worker: bool = True
     notifier: bool = True
+    reconciler: bool = True
 
     @property
     def everything(self) -> bool:
         """True when one process runs every part (the only way the embedded broker works)."""
-        return self.ingress and self.worker and self.notifier
+        return self.ingress and self.worker and self.notifier and self.reconciler
 
 
-class Consumer(Protocol):
-    """A consumer-group member: the worker and the notifier."""
+class Service(Protocol):
+    """A long-running part: the worker, the notifier, the reconciler."""
 
     async def start(self) -> None: ...
     async def run(self) -> None: ...
@@ -83,26 +85,28 @@ async def serve(
             runner = await _start_ingress(settings, producer, bootstrap, broker is not None)
             stack.push_async_callback(runner.cleanup)
 
-        consumers: list[Consumer] = []
+        services: list[Service] = []
         if components.worker:
-            consumers.append(await _start_worker(settings, bootstrap, session, producer))
+            services.append(_build_worker(settings, bootstrap, session, producer))
         if components.notifier:
-            notifier = Notifier(settings, bootstrap, session)
-            await notifier.start()
-            consumers.append(notifier)
-        tasks = [asyncio.create_task(consumer.run()) for consumer in consumers]
+            services.append(Notifier(settings, bootstrap, session))
+        if components.reconciler:
+            services.append(Reconciler(settings, producer, session))
+        for service in services:
+            await service.start()
+        tasks = [asyncio.create_task(service.run()) for service in services]
         if started is not None:
             started.set()
         stopper = asyncio.create_task(stop.wait())
-        # A consumer that ends by itself has failed; that stops the process too.
+        # A service that ends by itself has failed; that stops the process too.
         await asyncio.wait({stopper, *tasks}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
         log.info("runtime.stopping")
         # Stop intake first: no new webhooks are acknowledged once shutdown begins.
         if runner is not None:
             await runner.cleanup()
-        for consumer in consumers:
-            consumer.stop()
+        for service in services:
+            service.stop()
         results = await asyncio.gather(*tasks, return_exceptions=True)
     log.info("runtime.stopped")
     for result in results:
@@ -126,21 +130,19 @@ async def _start_ingress(
     return runner
 
 
-async def _start_worker(
+def _build_worker(
     settings: Settings, bootstrap: str, session: aiohttp.ClientSession, producer: EventProducer
 ) -> Worker:
     recorder = DryRunRecorder(settings.state_dir / "dry-run.jsonl")
     clients = GitHubClients(settings, session, recorder)
     discover()
-    worker = Worker(settings, bootstrap, registry, clients, producer)
-    await worker.start()
     log.info(
-        "worker.started",
+        "worker.configured",
         github=settings.github_api_url,
         auth=clients.mode.value,
         handlers=sorted(registry.handlers),
     )
-    return worker
+    return Worker(settings, bootstrap, registry, clients, producer)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

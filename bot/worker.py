@@ -79,6 +79,7 @@ class Worker:
         """Join the group."""
         await asyncio.wait_for(self._consumer.start(), 60)
         self._consumer.subscribe([self._settings.topic_events], listener=_Rebalance(self))
+        log.info("worker.started", group=self._settings.kafka_consumer_group)
 
     async def run(self) -> None:
         """Fetch and hand records to lanes until `stop` is called, then drain and leave."""
