@@ -114,3 +114,19 @@ async def test_hostile_command_arguments_are_refused(bot: Bot) -> None:
         assert reactions == ["confused"], text
     assert [p.number for p in bot.fake.pulls(OWNER, REPO)] == [tracking.number]
     assert not [m for m, p, _ in bot.fake.requests if m == "POST" and "/git/" in p]
+
+
+async def test_team_approver_may_promote(bot: Bot) -> None:
+    """A member of an approver team promotes; the reply names the PR."""
+    config = _config().model_dump()
+    config["pipelines"][0]["stages"][1].update(approvers=[], approver_teams=["acme/release"])
+    bot.config = BotConfig.model_validate(config)
+    files = {STAGING: _kustomization("1.4.0", NEW), PROD: _kustomization("1.3.0", OLD)}
+    bot.fake.commit_files(OWNER, REPO, "main", files)
+    bot.fake.set_permission(OWNER, REPO, "tina", "write")
+    bot.fake.add_team_member("acme", "release", "tina")
+    tracking = bot.fake.add_pull(OWNER, REPO, head="y", title="y", user="erin")
+    await comment(bot, tracking, "/promote app to prod", "tina")
+    prod = [p for p in bot.fake.pulls(OWNER, REPO) if p.title.endswith("to prod")]
+    assert [p.title for p in prod] == ["promote app 1.3.0 → 1.4.0 to prod"]
+    assert f"opened {OWNER}/{REPO}#{prod[0].number} for `prod`" in _replies(bot, tracking.number)
