@@ -20,7 +20,7 @@ from bot.promotion.gate import gate_result, gate_rows
 from bot.promotion.gitdata import RepoRef
 from bot.promotion.plan import Deployed, FileEdit, plan_edits, read_deployed
 from bot.promotion.pulls import PullRequestRef, close_superseded, open_or_update_pr
-from bot.retry import PermanentError
+from bot.retry import PermanentError, TransientError
 from schemas.audit import AuditRecord
 from schemas.notification import Notification, NotificationKind, Severity
 from schemas.pipelines import Pipeline, Stage
@@ -109,6 +109,11 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         model_url = ctx.sources.mlflow.version_url(candidate.model.name, candidate.model.version)
     body = promotion_body(pipeline, stage, candidate, edits, request.reason, model_url)
     pull = await open_or_update_pr(gh, repo, stage, branch, title, body)
+    # Triggers for one stage can arrive on different partitions (an MLflow alias, a merge, a
+    # command) and run at once; if another one moved the branch meanwhile, this PR body may
+    # describe the other commit, so do it again: the last one to finish then wins whole.
+    if not ctx.dry_run and await gitdata.branch_head(gh, repo, branch) != head_sha:
+        raise TransientError(f"{branch} moved while promoting; promoting again")
     if pull.created:
         outcome = Outcome.OPENED
     elif committed or pull.updated:
