@@ -46,21 +46,26 @@ class CheckResult:
 
 async def publish_check(
     gh: GitHubAPI, owner: str, repo: str, head_sha: str, result: CheckResult
-) -> None:
-    """Create or update the check run named `result.name` on `head_sha`; fall back to a status."""
+) -> str | None:
+    """Create or update the check run named `result.name` on `head_sha`; fall back to a status.
+
+    Returns the conclusion the run had before (None when it is new or unknown), so callers
+    can tell a check that starts failing from one that keeps failing.
+    """
     try:
-        await _publish_check_run(gh, owner, repo, head_sha, result)
+        return await _publish_check_run(gh, owner, repo, head_sha, result)
     except gidgethub.BadRequest as exc:
         # Personal access tokens cannot create check runs (403 "Resource not accessible by
         # personal access token"); a commit status carries the same verdict.
         if int(exc.status_code) != 403 or "retry-after" in exc.headers:
             raise
         await publish_status(gh, owner, repo, head_sha, result)
+        return None
 
 
 async def _publish_check_run(
     gh: GitHubAPI, owner: str, repo: str, head_sha: str, result: CheckResult
-) -> None:
+) -> str | None:
     existing = await _existing_check_run(gh, owner, repo, head_sha, result.name)
     body: dict[str, Any] = {
         "status": "completed",
@@ -73,7 +78,8 @@ async def _publish_check_run(
             url_vars={"owner": owner, "repo": repo},
             data={"name": result.name, "head_sha": head_sha, **body},
         )
-        return
+        return None
+    previous = existing.get("conclusion")
     current = existing.get("output") or {}
     if (
         existing.get("status") == "completed"
@@ -81,12 +87,13 @@ async def _publish_check_run(
         and current.get("title") == result.title
         and current.get("summary") == body["output"]["summary"]
     ):
-        return  # a redelivery: the run already says exactly this
+        return str(previous)  # a redelivery: the run already says exactly this
     await gh.patch(
         "/repos/{owner}/{repo}/check-runs/{check_run_id}",
         url_vars={"owner": owner, "repo": repo, "check_run_id": str(existing["id"])},
         data=body,
     )
+    return str(previous) if previous is not None else None
 
 
 async def _existing_check_run(

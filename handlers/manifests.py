@@ -7,6 +7,7 @@ from typing import Any
 
 from gidgethub.abc import GitHubAPI
 
+from bot.check_alerts import announce_new_failure
 from bot.checks import CheckResult, Conclusion, publish_check
 from bot.commands.framework import PullState
 from bot.commands.rechecks import recheck
@@ -133,7 +134,8 @@ async def publish_manifests(ctx: Context, state: PullState, config: BotConfig) -
     if not applies(state, config.manifests):
         return
     result = await evaluate_manifests(ctx.gh, state, config.manifests)
-    await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
+    previous = await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
+    await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
     ctx.log.info("manifests.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 

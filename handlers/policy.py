@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.check_alerts import announce_new_failure
 from bot.checks import CheckResult, Conclusion, publish_check
 from bot.commands.framework import PullState
 from bot.commands.labels import add_labels, remove_label
@@ -86,7 +87,8 @@ async def publish_policy(ctx: Context, state: PullState, config: BotConfig) -> N
     """Apply the size label, then publish the verdict on the head commit."""
     await apply_size_label(ctx, state, config.policy)
     result = evaluate_policy(state.pull.title, sorted(state.labels), config.policy)
-    await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
+    previous = await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
+    await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
     ctx.log.info("policy.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 

@@ -8,6 +8,7 @@ from aiokafka import ConsumerRecord
 
 from bot.runtime import Components
 from schemas.envelope import Envelope
+from schemas.notification import Notification, NotificationKind
 from tests.fakegithub.server import FakeGitHub
 from tests.support.bot import (
     bot_settings,
@@ -46,7 +47,12 @@ async def test_signed_pull_request_gets_one_policy_check_run(
         await eventually(
             lambda: fake_github.check_runs("acme", "app", sha, POLICY)[0].conclusion == "success"
         )
+        chat = await read_topic(settings, kafka_bootstrap, settings.topic_notifications, 1, 3.0)
     assert len(fake_github.check_runs("acme", "app", sha, POLICY)) == 1
+    # The check turned to failure once on a PR into the default branch: one chat message.
+    alerts = [Notification.from_bytes(record.value or b"") for record in chat]
+    assert [(n.kind, n.repository) for n in alerts] == [(NotificationKind.CHECK_FAILED, "acme/app")]
+    assert alerts[0].title == f"{POLICY} failed on acme/app#{pr.number}"
 
 
 async def test_redelivery_with_a_new_id_changes_nothing(
