@@ -322,22 +322,13 @@ class Settings(BaseSettings):
                 secrets.append(value.get_secret_value())
         return [s for s in secrets if s]
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings)
-
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build the settings (overrides, then env, then the file), with one readable error."""
     data = _read_config_file(config_file) if config_file is not None else {}
 
+    # The file's values sit under the environment's; a subclass is pydantic-settings' way to
+    # add a source per call.
     class _WithFile(Settings):
         @classmethod
         def settings_customise_sources(

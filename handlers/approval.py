@@ -11,8 +11,8 @@ import gidgethub
 from gidgethub.abc import GitHubAPI
 
 from bot.checks import CheckResult, Conclusion, publish_check
-from bot.commands.framework import PullState
-from bot.commands.labels import remove_label
+from bot.commands.framework import CommandRefused, Invocation, PullState
+from bot.commands.labels import add_labels, remove_label
 from bot.commands.rechecks import recheck
 from bot.context import Context
 from bot.dispatch import on
@@ -201,3 +201,22 @@ async def approval_check(ctx: Context) -> None:
             state.labels.discard(lgtm)
             ctx.log.info("approval.lgtm_removed", before=push.before, after=push.after)
     await refresh_approval(ctx, state, config)
+
+
+async def toggle_review_label(inv: Invocation, label: str, *, approving: bool) -> None:
+    """`/lgtm` or `/approve` adds its label and names the actor; with `cancel` removes it."""
+    name = inv.command.name
+    if inv.args not in ((), ("cancel",)):
+        raise CommandRefused(f"use `/{name}` or `/{name} cancel`, with nothing after it")
+    state = inv.state
+    if inv.args:
+        await remove_label(inv.ctx.gh, state.owner, state.repo, state.number, label)
+        state.labels.discard(label)
+        await update_approvals(inv.ctx, state, inv.config)
+        return
+    await add_labels(inv.ctx.gh, state.owner, state.repo, state.number, [label])
+    state.labels.add(label)
+    if approving:
+        await update_approvals(inv.ctx, state, inv.config, approved=inv.actor)
+    else:
+        await update_approvals(inv.ctx, state, inv.config, lgtm=inv.actor)

@@ -1,4 +1,4 @@
-"""Regenerate the generated tables in README.md (settings; commands once declared)."""
+"""Regenerate README.md's generated tables: the settings and the slash-commands."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from pydantic.fields import FieldInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.commands import commands  # noqa: E402
+from bot.dispatch import discover  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from schemas.commands_config import PermissionLevel  # noqa: E402
 
 README = ROOT / "README.md"
-START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 
 def _default(field: FieldInfo) -> str:
@@ -38,19 +40,41 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-def replace_between(text: str, start: str, end: str, body: str) -> str:
-    """Swap what lies between two marker lines."""
-    head, _, rest = text.partition(start)
-    _, _, tail = rest.partition(end)
-    return f"{head}{start}\n{body}\n{end}{tail}"
+def command_table() -> str:
+    """The Markdown table of every declared command, with its built-in permission."""
+    discover()
+    rows = ["| command | what it does | who may run it (default) |", "|---|---|---|"]
+    for spec in commands.sorted():
+        usage = f"`{spec.usage}`" + "".join(f", `/{alias}`" for alias in spec.aliases)
+        who = (
+            "anyone"
+            if spec.permission is PermissionLevel.NONE
+            else f"{spec.permission.value} role or higher"
+        )
+        if spec.not_by_author:
+            who += ", not the PR's author"
+        text = spec.help.replace("|", "\\|")
+        rows.append(f"| {usage} | {text} | {who} |")
+    return "\n".join(rows)
+
+
+TABLES = {"settings": settings_table, "commands": command_table}
 
 
 def render(text: str) -> str:
-    """README text with the settings table brought up to date."""
-    return replace_between(text, START, END, settings_table())
+    """README text with every generated table brought up to date; nothing else changes."""
+    for name, table in TABLES.items():
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start not in text or end not in text:
+            raise SystemExit(f"README.md lacks the {start} / {end} markers")
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        text = f"{head}{start}\n{table()}\n{end}{tail}"
+    return text
 
 
 def main() -> int:
+    """Rewrite the tables, or with --check fail when one is stale."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail if README.md is stale")
     args = parser.parse_args()
@@ -58,7 +82,7 @@ def main() -> int:
     wanted = render(current)
     if args.check:
         if wanted != current:
-            print("README.md settings table is stale: run scripts/readme_tables.py")
+            print("README.md's generated tables are stale: run scripts/readme_tables.py")
             return 1
         return 0
     README.write_text(wanted, encoding="utf-8")

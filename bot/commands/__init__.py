@@ -27,7 +27,7 @@ with ``bot.commands.parser`` (``is_login``, ``normalise_login``, ``is_label``,
 ``inv.state`` is the pull request (fetched once per text, labels kept current);
 ``inv.config`` the config with the repo file merged in; ``inv.permissions`` answers further
 permission questions with a per-delivery cache. After adding or changing a declaration,
-run ``scripts/command_table.py`` to regenerate README.md's command table (a test checks it).
+run ``scripts/readme_tables.py`` to regenerate README.md's command table (a test checks it).
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.commands import CommandRefused, Invocation, command
-from bot.commands.labels import add_labels, remove_label
-from handlers.approval import update_approvals
+from bot.commands import Invocation, command
+from handlers.approval import toggle_review_label
 from schemas.commands_config import PermissionLevel
 
 
@@ -18,15 +17,5 @@ from schemas.commands_config import PermissionLevel
 )
 async def lgtm(inv: Invocation) -> str | None:
     """Add or remove the lgtm label and record the reviewer in the approval comment."""
-    if inv.args not in ((), ("cancel",)):
-        raise CommandRefused("use `/lgtm` or `/lgtm cancel`, with nothing after it")
-    state, label = inv.state, inv.config.commands.lgtm_label
-    if inv.args:
-        await remove_label(inv.ctx.gh, state.owner, state.repo, state.number, label)
-        state.labels.discard(label)
-        await update_approvals(inv.ctx, state, inv.config)
-    else:
-        await add_labels(inv.ctx.gh, state.owner, state.repo, state.number, [label])
-        state.labels.add(label)
-        await update_approvals(inv.ctx, state, inv.config, lgtm=inv.actor)
+    await toggle_review_label(inv, inv.config.commands.lgtm_label, approving=False)
     return None

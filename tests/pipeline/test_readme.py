@@ -9,8 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_settings_table_is_current() -> None:
-    """Every setting, default and description in the README comes from the Settings model."""
+def test_generated_tables_are_current() -> None:
+    """The README's settings and command tables are generated from the code, and current."""
     check = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "readme_tables.py"), "--check"],
         capture_output=True,
