@@ -1,4 +1,4 @@
-"""The `ferrybot` command line: run | ingress | worker | notifier | reconciler | send | config."""
+"""The `ferrybot` command line: run, the parts alone, send, replay, config."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from bot.config_cli import add_config_parser, run_config
 from bot.local_secret import ensure_local_secret, read_local_secret, secret_path
 from bot.logs import configure_logging
+from bot.replay import replay
 from bot.runtime import Components, serve
 from bot.send import event_from_filename, send_file
 from bot.settings import Settings, SettingsError, load_settings
@@ -32,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--event", help="X-GitHub-Event (default: from the file name)")
     send.add_argument("--url", help="ingress URL (default: this config's /webhooks/github)")
     send.add_argument("--delivery", help="X-GitHub-Delivery (default: a new uuid)")
+    replay = commands.add_parser("replay", help="put dead-lettered events back for their handler")
+    replay.add_argument("--delivery", help="only this delivery id")
+    replay.add_argument("--handler", help="only events this handler failed on")
+    replay.add_argument("--list", action="store_true", help="list what is there, replay nothing")
     add_config_parser(commands)
     return parser
 
@@ -45,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config)
         if args.command == "send":
             return _send(settings, args)
+        if args.command == "replay":
+            return _replay(settings, args)
         if args.command == "run" and not settings.github_webhook_secrets:
             settings = _with_local_secret(settings)
         if args.command == "ingress" and not settings.github_webhook_secrets:
@@ -95,3 +102,28 @@ def _send(settings: Settings, args: argparse.Namespace) -> int:
     result = send_file(args.file, event, url, secret, args.delivery)
     print(f"HTTP {result.status} {result.body}")
     return 0 if 200 <= result.status < 300 else 1
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.kafka_bootstrap_servers is None:
+        raise SettingsError(
+            "replay reads the DLQ of a running cluster: set FERRYBOT_KAFKA_BOOTSTRAP_SERVERS "
+            "(for `ferrybot run`, the embedded broker's address is in its broker.started line)"
+        )
+    letters = asyncio.run(
+        replay(
+            settings,
+            settings.kafka_bootstrap_servers,
+            delivery=args.delivery,
+            handler=args.handler,
+            dry_list=args.list,
+        )
+    )
+    verb = "dead letter" if args.list else "replayed"
+    for letter in letters:
+        print(
+            f"{verb} {letter.offset} delivery={letter.delivery} handler={letter.handler} "
+            f"attempts={letter.attempts} reason={letter.reason}"
+        )
+    print(f"{len(letters)} {'found' if args.list else 'replayed'}")
+    return 0

@@ -19,6 +19,7 @@ from bot.github.clients import GitHubClients
 from bot.logs import get_logger
 from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
+from bot.replay import replayed_handler
 from bot.retry import retrying
 from bot.settings import Settings
 from schemas.envelope import Envelope
@@ -154,14 +155,18 @@ class Worker:
             "action": envelope.action,
             "subject": envelope.subject,
         }
+        replay_of = replayed_handler(record)
         with structlog.contextvars.bound_contextvars(**fields):
-            if self._dedupe.seen(envelope.id):
+            if replay_of is None and self._dedupe.seen(envelope.id):
                 log.info("event.duplicate")
                 return
             for handler in self._registry.for_envelope(envelope):
-                await self._run_handler(handler, envelope, record)
+                # A replay from the DLQ re-runs only the handler that failed; the others
+                # already did their part.
+                if replay_of is None or handler.name == replay_of:
+                    await self._run_handler(handler, envelope, record)
             self._dedupe.mark(envelope.id)
-            log.info("event.handled")
+            log.info("event.handled", replay_of=replay_of)
 
     async def _run_handler(
         self, handler: Handler, envelope: Envelope, record: ConsumerRecord[bytes, bytes]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from aiokafka import ConsumerRecord
 
+from bot.replay import DeadLetter, replay
 from bot.runtime import Components
+from bot.settings import Settings
 from schemas.envelope import Envelope
 from schemas.notification import Notification, NotificationKind
 from tests.fakegithub.server import FakeGitHub
@@ -196,3 +199,35 @@ async def test_ingress_and_worker_run_as_separate_components(
             settings, "pull_request", pull_request_payload(app, pr.number, pr.pull.head_sha)
         )
         await eventually(lambda: bool(fake_github.check_runs("acme", "app", pr.pull.head_sha)))
+
+
+async def test_dead_letter_is_replayed_for_its_handler(
+    fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """A 422 dead-letters the event; once fixed, `ferrybot replay` re-runs just that handler."""
+    app = install_app(fake_github)
+    pr = fake_github.add_pull("acme", "app", head="later", title="feat: later")
+    sha = pr.pull.head_sha
+    fake_github.fail_next("POST", r"/check-runs$", 422)
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    async with running_bot(settings):
+        await deliver(settings, "pull_request", pull_request_payload(app, pr.number, sha), "late")
+        await eventually(lambda: any(s == 422 for _, _, s in fake_github.requests))
+        listed = await _replay_until(settings, kafka_bootstrap, dry_list=True)
+        assert [(d.delivery, d.handler) for d in listed] == [("late", POLICY_HANDLER)]
+        assert fake_github.check_runs("acme", "app", sha) == []
+        replayed = await replay(settings, kafka_bootstrap, delivery="late")
+        assert [d.delivery for d in replayed] == ["late"]
+        await eventually(lambda: len(fake_github.check_runs("acme", "app", sha, POLICY)) == 1)
+
+
+POLICY_HANDLER = "handlers.policy.policy_check"
+
+
+async def _replay_until(settings: Settings, bootstrap: str, dry_list: bool) -> list[DeadLetter]:
+    for _ in range(50):
+        found = await replay(settings, bootstrap, dry_list=dry_list)
+        if found:
+            return found
+        await asyncio.sleep(0.2)
+    return []
