@@ -62,6 +62,10 @@ class Worker:
         self._clients = clients
         self._producer = producer
         self._publisher = Publisher(settings, producer)
+        # Built once: the registry client caches its bearer tokens across events.
+        self._sources = ArtifactSources.from_settings(
+            settings, clients.session, clients.for_repository
+        )
         self._dedupe = DeliveryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_entries)
         self._lanes: dict[TopicPartition, Lane] = {}
         self._paused: set[TopicPartition] = set()
@@ -187,11 +191,7 @@ class Worker:
                         log=handler_log,
                         dry_run=self._settings.effective_dry_run,
                         publisher=self._publisher,
-                        sources=ArtifactSources.from_settings(
-                            self._settings,
-                            self._clients.session,
-                            self._clients.for_repository,
-                        ),
+                        sources=self._sources,
                     )
                     await handler.func(ctx)
         # The worker is the one place that decides what a failure means: every handler error
