@@ -24,6 +24,11 @@ def gitops_text(name: str, **replace: str) -> str:
     return text
 
 
+def kserve_manifest(model: str, version: str) -> str:
+    """The KServe InferenceService fixture serving `models:/<model>/<version>`."""
+    return gitops_text("kserve-isvc.yaml").replace("models:/churn/1", f"models:/{model}/{version}")
+
+
 def gitops_repo(fake: FakeGitHub, files: dict[str, str]) -> GitHubApp:
     """The App installed on acme/gitops, whose main branch holds `files`."""
     app = install_app(fake, OWNER, REPO)

@@ -8,7 +8,13 @@ from bot.promotion.gate import CHECK_NAME
 from schemas.notification import Notification
 from tests.fakegithub.server import FakeGitHub
 from tests.promotion.merging import promotion_pull_payload
-from tests.promotion.setup import OWNER, REPO, audit_records, gitops_repo, gitops_text
+from tests.promotion.setup import (
+    OWNER,
+    REPO,
+    audit_records,
+    gitops_repo,
+    kserve_manifest,
+)
 from tests.support.bot import bot_settings, deliver, eventually, running_bot
 from tests.support.mlflow import MlflowServer
 from tests.support.topics import read_topic
@@ -62,7 +68,7 @@ async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
     v1 = mlflow_server.create_version(model, {"accuracy": 0.90})
     v2 = mlflow_server.create_version(model, {"accuracy": 0.93})
     v3 = mlflow_server.create_version(model, {"accuracy": 0.80})
-    original = gitops_text("kserve-isvc.yaml").replace("models:/churn/1", f"models:/{model}/{v1}")
+    original = kserve_manifest(model, v1)
     app = gitops_repo(fake_github, {FILE: original})
     fake_github.state.user("alice")
     settings = bot_settings(

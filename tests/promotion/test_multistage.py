@@ -13,7 +13,13 @@ from bot.settings import Settings
 from bot.signatures import sign_mlflow
 from tests.fakegithub.server import FakeGitHub
 from tests.promotion.merging import merge_and_deliver
-from tests.promotion.setup import OWNER, REPO, audit_records, gitops_repo, gitops_text
+from tests.promotion.setup import (
+    OWNER,
+    REPO,
+    audit_records,
+    gitops_repo,
+    kserve_manifest,
+)
 from tests.support.bot import bot_settings, eventually, running_bot
 from tests.support.mlflow import MlflowServer
 
@@ -63,7 +69,7 @@ async def test_staging_merge_opens_prod_then_waits_for_command(
     mlflow_server.create_model(model)
     v1 = mlflow_server.create_version(model, {"auc": 0.8})
     v2 = mlflow_server.create_version(model, {"auc": 0.9})
-    original = gitops_text("kserve-isvc.yaml").replace("models:/churn/1", f"models:/{model}/{v1}")
+    original = kserve_manifest(model, v1)
     app = gitops_repo(
         fake_github, {STAGING: original, PROD: original, "models/fraud/dr/isvc.yaml": original}
     )

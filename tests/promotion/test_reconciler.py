@@ -11,7 +11,13 @@ from bot.mlflow.client import MlflowClient
 from bot.reconciler import Reconciler, model_envelopes
 from schemas.pipelines import ModelArtifact
 from tests.fakegithub.server import FakeGitHub
-from tests.promotion.setup import OWNER, REPO, audit_records, gitops_repo, gitops_text
+from tests.promotion.setup import (
+    OWNER,
+    REPO,
+    audit_records,
+    gitops_repo,
+    kserve_manifest,
+)
 from tests.support.bot import bot_settings, eventually, running_bot
 from tests.support.mlflow import MlflowServer
 
@@ -27,7 +33,7 @@ async def test_missed_alias_and_tag_are_promoted_once(
     v1 = mlflow_server.create_version(model, {"f1": 0.5})
     v2 = mlflow_server.create_version(model, {"f1": 0.6})
     mlflow_server.set_alias(model, "champion", v2)
-    original = gitops_text("kserve-isvc.yaml").replace("models:/churn/1", f"models:/{model}/{v1}")
+    original = kserve_manifest(model, v1)
     app = gitops_repo(fake_github, {FILE: original})
     write = {
         "kind": "yaml",
