@@ -88,7 +88,7 @@ class GitHubClients:
             )
         tokens = self._tokens
         assert tokens is not None
-        jwt_client = gidgethub.aiohttp.GitHubAPI(self._session, USER_AGENT, base_url=base_url)
+        jwt_client = self._bare_client()
 
         async def token_source(refresh: bool) -> str:
             if refresh:
@@ -104,6 +104,12 @@ class GitHubClients:
             base_url=base_url,
         )
 
+    def _bare_client(self) -> GitHubAPI:
+        """A client without a token: for App JWT calls, which pass their credential per call."""
+        return gidgethub.aiohttp.GitHubAPI(
+            self._session, USER_AGENT, base_url=self._settings.github_api_url
+        )
+
     async def for_envelope(self, envelope: Envelope) -> GitHubAPI:
         """The event's installation client; for MLflow and registry events under App auth,
         which belong to no installation, an unauthenticated one (handlers of those events
@@ -113,9 +119,7 @@ class GitHubClients:
             and envelope.source is not Source.GITHUB
             and self.mode is AuthMode.APP
         ):
-            return gidgethub.aiohttp.GitHubAPI(
-                self._session, USER_AGENT, base_url=self._settings.github_api_url
-            )
+            return self._bare_client()
         return await self.for_installation(envelope.installation_id)
 
     async def for_repository(self, owner: str, repo: str) -> GitHubAPI:
@@ -131,9 +135,7 @@ class GitHubClients:
         if installation_id is None:
             private_key = self._settings.private_key_pem()
             assert self._settings.github_app_id is not None and private_key is not None
-            jwt_client = gidgethub.aiohttp.GitHubAPI(
-                self._session, USER_AGENT, base_url=self._settings.github_api_url
-            )
+            jwt_client = self._bare_client()
             found = await jwt_client.getitem(
                 "/repos/{owner}/{repo}/installation",
                 url_vars={"owner": owner, "repo": repo},
