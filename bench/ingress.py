@@ -13,8 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.broker import EmbeddedBroker, free_port
-from bot.runtime import Components, serve
+from bot.pipeline.broker import EmbeddedBroker, free_port
+from bot.pipeline.runtime import Components, serve
 from bot.settings import load_settings
 from bot.signatures import sign_github
 

@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.broker import EmbeddedBroker
-from bot.bus import EventProducer, ensure_topics
-from bot.runtime import Components, serve
+from bot.pipeline.broker import EmbeddedBroker
+from bot.pipeline.bus import EventProducer, ensure_topics
+from bot.pipeline.runtime import Components, serve
 from schemas.envelope import Envelope, Source
 from tests.fakegithub.server import FakeGitHub
 from tests.support.bot import bot_settings, install_app, pull_request_payload

@@ -9,9 +9,9 @@ import structlog
 from gidgethub.abc import GitHubAPI
 from pydantic import BaseModel, ValidationError
 
+from bot.pipeline.retry import PermanentError
 from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
-from bot.retry import PermanentError
 from schemas.audit import AuditRecord
 from schemas.config import BotConfig
 from schemas.envelope import Envelope, payload_dict

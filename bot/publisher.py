@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.bus import EventProducer
 from bot.logs import get_logger
 from bot.notify.publish import publish_notification
+from bot.pipeline.bus import EventProducer
 from bot.settings import Settings
 from schemas.audit import AuditRecord
 from schemas.notification import Notification

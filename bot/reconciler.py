@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import aiohttp
 
-from bot.bus import BusUnavailable, EventProducer
 from bot.logs import get_logger
 from bot.mlflow.client import MlflowClient
-from bot.retry import PermanentError, TransientError
+from bot.pipeline.bus import BusUnavailable, EventProducer
+from bot.pipeline.retry import PermanentError, TransientError
 from bot.settings import Settings
 from schemas.envelope import Envelope, Source
 from schemas.pipelines import ModelArtifact

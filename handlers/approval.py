@@ -15,7 +15,7 @@ from bot.commands.framework import CommandRefused, Invocation, PullState
 from bot.commands.labels import add_labels, remove_label
 from bot.commands.rechecks import recheck
 from bot.context import Context
-from bot.dispatch import on
+from bot.pipeline.dispatch import on
 from bot.repo_config import effective_config
 from schemas.config import BotConfig
 from schemas.github import LabeledEvent, PullRequestEvent, SynchronizeEvent

@@ -12,7 +12,7 @@ from bot.checks import CheckResult, Conclusion, publish_check
 from bot.commands.framework import PullState
 from bot.commands.rechecks import recheck
 from bot.context import Context
-from bot.dispatch import on
+from bot.pipeline.dispatch import on
 from bot.repo_config import effective_config
 from handlers.manifest_validation import Finding, supported_versions, validate_manifest
 from schemas.commands_config import ManifestsConfig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.dispatch import on
+from bot.pipeline.dispatch import on
 from bot.promotion.engine import run_model_gate, stage_files
 from bot.promotion.lookup import promotion_of
 from bot.promotion.plan import read_deployed

@@ -10,7 +10,7 @@ from bot.commands.framework import PullState
 from bot.commands.labels import add_labels, remove_label
 from bot.commands.rechecks import recheck
 from bot.context import Context
-from bot.dispatch import on
+from bot.pipeline.dispatch import on
 from bot.repo_config import effective_config, report_problem
 from schemas.config import BotConfig, PolicyConfig
 from schemas.github import PullRequestEvent

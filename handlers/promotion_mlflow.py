@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from bot.context import Context
-from bot.dispatch import on
 from bot.gitops.identifiers import InvalidIdentifier, validate_model_name, validate_model_version
+from bot.pipeline.dispatch import on
+from bot.pipeline.retry import PermanentError
 from bot.promotion.engine import PromotionRequest, promote, record_skip
 from bot.promotion.resolve import model_candidate
-from bot.retry import PermanentError
 from schemas.audit import AuditRecord
 from schemas.envelope import Source
 from schemas.mlflow import MlflowDelivery, VersionEventData

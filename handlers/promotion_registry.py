@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import Context
-from bot.dispatch import on
+from bot.pipeline.dispatch import on
 from bot.promotion.engine import PromotionRequest, promote, record_skip
 from bot.promotion.resolve import image_candidate
 from bot.promotion.tagrule import tag_triggers

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands.runner import run_commands
 from bot.commands.sources import EVENTS
 from bot.context import Context
-from bot.dispatch import on
+from bot.pipeline.dispatch import on
 
 
 @on(*EVENTS)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.commands import commands  # noqa: E402
-from bot.dispatch import discover  # noqa: E402
+from bot.pipeline.dispatch import discover  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from schemas.commands_config import PermissionLevel  # noqa: E402
 

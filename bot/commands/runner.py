@@ -27,8 +27,8 @@ from bot.commands.parser import parse_commands
 from bot.commands.sources import CommentSource, comment_source
 from bot.context import Context
 from bot.permissions import PermissionResolver
+from bot.pipeline.retry import is_transient
 from bot.repo_config import effective_config, report_problem
-from bot.retry import is_transient
 from schemas.audit import AuditRecord
 from schemas.github import PullRequest
 from schemas.notification import Notification, NotificationKind, Severity

@@ -13,7 +13,7 @@ from bot.github.dryrun import DryRunGitHubAPI, DryRunRecorder
 from bot.github.etag_cache import LRUCache
 from bot.github.transport import RefreshingGitHubAPI
 from bot.logs import redactor
-from bot.retry import PermanentError
+from bot.pipeline.retry import PermanentError
 from bot.settings import Settings
 from schemas.envelope import Envelope, Source
 

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 from multidict import CIMultiDict
 
-from bot.bus import BusUnavailable, EventProducer
 from bot.ingress.errors import Refused
 from bot.ingress.github import github_envelope
 from bot.ingress.mlflow import mlflow_envelope
@@ -18,6 +17,7 @@ from bot.ingress.registry import (
     harbor_envelopes,
 )
 from bot.logs import get_logger
+from bot.pipeline.bus import BusUnavailable, EventProducer
 from bot.settings import Settings
 from schemas.envelope import Envelope
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.retry import PermanentError, TransientError
+from bot.pipeline.retry import PermanentError, TransientError
 from schemas.mlflow import ModelVersion, RunData
 
 _TIMEOUT = aiohttp.ClientTimeout(total=15)

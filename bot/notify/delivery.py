@@ -17,10 +17,10 @@ from tenacity import (
     stop_before_delay,
 )
 
-from bot.dedupe import DeliveryDedupe
 from bot.logs import get_logger
 from bot.notify.providers import build_request, min_interval
-from bot.retry import HonourRetryAfter, TransientError
+from bot.pipeline.dedupe import DeliveryDedupe
+from bot.pipeline.retry import HonourRetryAfter, TransientError
 from schemas.notification import Notification
 from schemas.notifications_config import NotificationsConfig
 

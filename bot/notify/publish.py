@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.bus import EventProducer
 from bot.logs import get_logger
+from bot.pipeline.bus import EventProducer
 from schemas.notification import Notification
 
 log = get_logger(component="notify")

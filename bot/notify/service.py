@@ -11,12 +11,12 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from bot.bus import client_params
-from bot.dedupe import DeliveryDedupe
 from bot.logs import get_logger, redactor
 from bot.notify.delivery import Delivery
 from bot.notify.offsets import PendingOffsets, Ticket
 from bot.notify.routing import channels_for
+from bot.pipeline.bus import client_params
+from bot.pipeline.dedupe import DeliveryDedupe
 from bot.settings import Settings
 from schemas.notification import Notification
 

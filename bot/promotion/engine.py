@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.gitops.edits import EditError
 from bot.gitops.identifiers import InvalidIdentifier
 from bot.gitops.templates import TemplateError
+from bot.pipeline.retry import PermanentError, TransientError
 from bot.promotion import gitdata
 from bot.promotion.body import promotion_body, promotion_title
 from bot.promotion.branches import promotion_branch
@@ -20,7 +21,6 @@ from bot.promotion.gate import gate_result, gate_rows
 from bot.promotion.gitdata import RepoRef
 from bot.promotion.plan import Deployed, FileEdit, plan_edits, read_deployed
 from bot.promotion.pulls import PullRequestRef, close_superseded, open_or_update_pr
-from bot.retry import PermanentError, TransientError
 from schemas.audit import AuditRecord
 from schemas.notification import Notification, NotificationKind, Severity
 from schemas.pipelines import Pipeline, Stage

@@ -9,7 +9,7 @@ from typing import Any
 import gidgethub
 from gidgethub.abc import GitHubAPI
 
-from bot.retry import PermanentError
+from bot.pipeline.retry import PermanentError
 
 
 @dataclass(frozen=True)

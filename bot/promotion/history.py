@@ -6,10 +6,10 @@ from urllib.parse import quote
 
 from gidgethub.abc import GitHubAPI
 
+from bot.pipeline.retry import PermanentError
 from bot.promotion.engine import stage_files
 from bot.promotion.gitdata import RepoRef
 from bot.promotion.plan import Deployed, read_deployed
-from bot.retry import PermanentError
 from schemas.pipelines import Stage
 
 # How far back a rollback looks for a different version.

@@ -10,10 +10,10 @@ from bot.gitops.identifiers import (
     validate_model_version,
 )
 from bot.mlflow.client import MlflowClient
+from bot.pipeline.retry import PermanentError, TransientError
 from bot.promotion.candidate import Candidate
 from bot.promotion.plan import Deployed
 from bot.registry.client import ImageRef
-from bot.retry import PermanentError, TransientError
 from schemas.mlflow import ModelVersionStatus
 from schemas.pipelines import Pipeline
 

@@ -12,7 +12,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from bot.gitops.identifiers import validate_digest
-from bot.retry import PermanentError, TransientError
+from bot.pipeline.retry import PermanentError, TransientError
 
 _TIMEOUT = aiohttp.ClientTimeout(total=15)
 # Without the OCI and list types in Accept a registry may answer 404 for an OCI image or

@@ -8,7 +8,7 @@ import gidgethub
 
 from bot.commands import CommandRefused, Invocation, command
 from bot.commands.rechecks import rechecks
-from bot.retry import is_transient
+from bot.pipeline.retry import is_transient
 from schemas.commands_config import PermissionLevel
 
 # Conclusions worth another run; success, neutral and skipped are not.

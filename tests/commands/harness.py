@@ -14,7 +14,7 @@ import pytest_asyncio
 import structlog
 
 from bot.context import Context
-from bot.dispatch import discover, registry
+from bot.pipeline.dispatch import discover, registry
 from bot.publisher import Publisher
 from schemas.audit import AuditRecord
 from schemas.config import BotConfig

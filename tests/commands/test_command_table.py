@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import commands
-from bot.dispatch import discover
+from bot.pipeline.dispatch import discover
 
 REQUIRED = {
     "help",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from bot.cli import main
+from bot.cli.main import main
 
 SETTINGS = """\
 bot:

@@ -10,8 +10,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.bus import EventProducer, ensure_topics
 from bot.notify.service import Notifier
+from bot.pipeline.bus import EventProducer, ensure_topics
 from bot.settings import Settings
 from tests.notify.receivers import Receivers
 from tests.support.broker import bus_settings

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
-from bot.dedupe import DeliveryDedupe
 from bot.notify.delivery import Delivery, Outcome, parse_retry_after
+from bot.pipeline.dedupe import DeliveryDedupe
 from schemas.notification import Notification
 from schemas.notifications_config import NotificationsConfig
 from tests.notify.conftest import SIGNING_SECRET

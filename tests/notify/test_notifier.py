@@ -17,9 +17,9 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from structlog.testing import capture_logs
 
-from bot.bus import EventProducer, client_params
 from bot.notify.publish import publish_notification
 from bot.notify.service import Notifier, notifier_group
+from bot.pipeline.bus import EventProducer, client_params
 from bot.settings import Settings
 from schemas.notification import Notification, NotificationKind, Severity
 from tests.notify.conftest import SIGNING_SECRET, notify_settings, running

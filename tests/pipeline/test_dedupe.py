@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dedupe import DeliveryDedupe
+from bot.pipeline.dedupe import DeliveryDedupe
 
 
 def test_marked_ids_are_seen_until_they_expire() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from aiokafka import ConsumerRecord
 
-from bot.replay import DeadLetter, replay
-from bot.runtime import Components
+from bot.pipeline.replay import DeadLetter, replay
+from bot.pipeline.runtime import Components
 from bot.settings import Settings
 from schemas.envelope import Envelope
 from schemas.notification import Notification, NotificationKind

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.bus import EventProducer, ensure_topics
 from bot.ingress.app import create_app
+from bot.pipeline.bus import EventProducer, ensure_topics
 from bot.settings import Settings
 from bot.signatures import sign_github
 from schemas.envelope import Envelope

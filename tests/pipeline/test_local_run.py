@@ -9,7 +9,7 @@ import stat
 import sys
 from pathlib import Path
 
-from bot.broker import free_port
+from bot.pipeline.broker import free_port
 from tests.support.bot import eventually
 from tests.support.payloads import DATA
 

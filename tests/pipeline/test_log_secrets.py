@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import structlog
 
+from bot.cli.send import send_github
 from bot.logs import configure_logging
-from bot.send import send_github
 from bot.settings import LogFormat
 from tests.fakegithub.server import FakeGitHub
 from tests.support.bot import (

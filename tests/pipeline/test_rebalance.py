@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.runtime import Components
+from bot.pipeline.runtime import Components
 from tests.fakegithub.server import FakeGitHub
 from tests.support.bot import (
     bot_settings,

@@ -8,7 +8,7 @@ import aiohttp
 import gidgethub
 import pytest
 
-from bot.retry import PermanentError, TransientError, is_transient, retry_after
+from bot.pipeline.retry import PermanentError, TransientError, is_transient, retry_after
 
 
 def _bad(status: int, headers: dict[str, str] | None = None) -> gidgethub.BadRequest:

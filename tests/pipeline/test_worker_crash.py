@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.bus import EventProducer, ensure_topics
+from bot.pipeline.bus import EventProducer, ensure_topics
 from bot.settings import Settings
 from schemas.envelope import Envelope, Source
 from tests.fakegithub.server import FakeGitHub

@@ -10,11 +10,11 @@ import pytest
 import structlog
 
 from bot.context import Context
+from bot.pipeline.retry import TransientError
 from bot.promotion.candidate import Candidate
 from bot.promotion.engine import Outcome, PromotionRequest, promote
 from bot.publisher import Publisher
 from bot.registry.client import ImageRef
-from bot.retry import TransientError
 from schemas.config import BotConfig
 from schemas.envelope import Envelope, Source
 from tests.commands.harness import RecordingPublisher

@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from structlog.testing import capture_logs
 
-from bot.bus import EventProducer, ensure_topics
 from bot.ingress.app import create_app
+from bot.pipeline.bus import EventProducer, ensure_topics
 from bot.settings import Settings
 from schemas.envelope import Envelope
 from tests.promotion.setup import delivered_sample

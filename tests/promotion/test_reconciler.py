@@ -6,8 +6,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.bus import EventProducer
 from bot.mlflow.client import MlflowClient
+from bot.pipeline.bus import EventProducer
 from bot.reconciler import Reconciler, model_envelopes
 from schemas.pipelines import ModelArtifact
 from tests.fakegithub.server import FakeGitHub

@@ -18,11 +18,11 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from bot.context import Context
-from bot.dispatch import discover, registry
+from bot.pipeline.dispatch import discover, registry
+from bot.pipeline.retry import PermanentError, TransientError
 from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
 from bot.registry.client import RegistryClient
-from bot.retry import PermanentError, TransientError
 from schemas.config import BotConfig
 from schemas.envelope import Envelope, Source
 from tests.commands.harness import RecordingPublisher

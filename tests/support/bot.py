@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.broker import free_port
-from bot.runtime import Components, serve
-from bot.send import SendResult, send_github
+from bot.cli.send import SendResult, send_github
+from bot.pipeline.broker import free_port
+from bot.pipeline.runtime import Components, serve
 from bot.settings import Settings
 from tests.fakegithub.server import FakeGitHub
 from tests.support.broker import bus_settings

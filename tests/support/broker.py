@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.broker import free_port, tansu_command
+from bot.pipeline.broker import free_port, tansu_command
 from bot.settings import Settings, load_settings
 
 REAL_KAFKA_ENV = "FERRYBOT_KAFKA_BOOTSTRAP_SERVERS"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.broker import free_port
+from bot.pipeline.broker import free_port
 
 MLFLOW_ENV = "FERRYBOT_TEST_MLFLOW"
 DEFAULT_MLFLOW = Path(__file__).resolve().parents[2] / ".venv-mlflow" / "bin" / "mlflow"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.broker import free_port
+from bot.pipeline.broker import free_port
 
 REGISTRY_TOKEN = "registry-token-for-tests"
 

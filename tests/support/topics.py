@@ -6,7 +6,7 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from bot.bus import MAX_MESSAGE_BYTES, client_params
+from bot.pipeline.bus import MAX_MESSAGE_BYTES, client_params
 from bot.settings import Settings
 
 

@@ -16,7 +16,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from bot.bus import BusUnavailable
+from bot.pipeline.bus import BusUnavailable
 from bot.settings import Settings
 
 

@@ -11,17 +11,17 @@ from typing import Protocol
 import aiohttp
 from aiohttp import web
 
-from bot.broker import EmbeddedBroker
-from bot.bus import EventProducer, ensure_topics
-from bot.dispatch import discover, registry
 from bot.github.clients import GitHubClients
 from bot.github.dryrun import DryRunRecorder
 from bot.ingress.app import create_app
 from bot.logs import get_logger
 from bot.notify.service import Notifier
+from bot.pipeline.broker import EmbeddedBroker
+from bot.pipeline.bus import EventProducer, ensure_topics
+from bot.pipeline.dispatch import discover, registry
+from bot.pipeline.worker import Worker
 from bot.reconciler import Reconciler
 from bot.settings import Settings, SettingsError
-from bot.worker import Worker
 
 log = get_logger(component="runtime")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from bot.bus import MAX_MESSAGE_BYTES, EventProducer, client_params
+from bot.pipeline.bus import MAX_MESSAGE_BYTES, EventProducer, client_params
 from bot.settings import Settings
 
 # The header that tells the worker which single handler a replayed event is for.

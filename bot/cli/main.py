@@ -9,12 +9,12 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.config_cli import add_config_parser, run_config
+from bot.cli.config import add_config_parser, run_config
+from bot.cli.send import event_from_filename, send_file
 from bot.local_secret import ensure_local_secret, read_local_secret, secret_path
 from bot.logs import configure_logging
-from bot.replay import replay
-from bot.runtime import Components, serve
-from bot.send import event_from_filename, send_file
+from bot.pipeline.replay import replay
+from bot.pipeline.runtime import Components, serve
 from bot.settings import Settings, SettingsError, load_settings
 
 

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from bot.commands import commands
-from bot.dispatch import discover
+from bot.pipeline.dispatch import discover
 from bot.repo_config import merge_overrides
 from bot.settings import Settings, SettingsError, load_settings
 from schemas.config import BotConfig

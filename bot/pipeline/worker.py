@@ -11,16 +11,16 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from bot.bus import MAX_MESSAGE_BYTES, BusUnavailable, EventProducer, client_params
 from bot.context import Context
-from bot.dedupe import DeliveryDedupe
-from bot.dispatch import Handler, Registry
 from bot.github.clients import GitHubClients
 from bot.logs import get_logger
+from bot.pipeline.bus import MAX_MESSAGE_BYTES, BusUnavailable, EventProducer, client_params
+from bot.pipeline.dedupe import DeliveryDedupe
+from bot.pipeline.dispatch import Handler, Registry
+from bot.pipeline.replay import replayed_handler
+from bot.pipeline.retry import retrying
 from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
-from bot.replay import replayed_handler
-from bot.retry import retrying
 from bot.settings import Settings
 from schemas.envelope import Envelope
 from schemas.notification import Notification, NotificationKind, Severity

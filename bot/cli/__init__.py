@@ -1,0 +1,1 @@
+"""The `ferrybot` command line."""

@@ -1,0 +1,1 @@
+"""The Kafka pipeline: bus, embedded broker, worker, dispatch, dedupe, retry, replay, runtime."""
