@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 
+from gidgethub.abc import GitHubAPI
+
+from bot.cel import CelRule, compile_rule
+from bot.cel.environments import PULL_REQUEST
 from bot.check_alerts import announce_new_failure
 from bot.checks import CheckResult, Conclusion, publish_check
 from bot.commands.framework import PullState
@@ -19,9 +25,58 @@ CHECK_NAME = "ferrybot/policy"
 SIZE_PREFIX = "size/"
 
 
-def evaluate_policy(title: str, labels: list[str], policy: PolicyConfig) -> CheckResult:
-    """The policy verdict for a pull request's title and labels, saying what to change."""
+@lru_cache(maxsize=1024)
+def _compiled(expression: str) -> CelRule:
+    return compile_rule(expression, PULL_REQUEST)
+
+
+def pr_variable(
+    state: PullState, labels: list[str], changed_files: list[str] | None = None
+) -> dict[str, Any]:
+    """The pull request as the CEL variable `pr`."""
+    pull = state.pull
+    additions, deletions = pull.additions or 0, pull.deletions or 0
+    return {
+        "title": pull.title,
+        "labels": labels,
+        "changed_files": changed_files or [],
+        "additions": additions,
+        "deletions": deletions,
+        "size": additions + deletions,
+        "author": pull.user.login,
+        "base": pull.base.ref,
+        "draft": pull.draft,
+    }
+
+
+def _rule_table(policy: PolicyConfig, pr: dict[str, Any]) -> tuple[str, list[str]]:
+    """The rules' table, and one line per failed rule saying what to change."""
+    lines = ["| rule | value | result |", "|---|---|---|"]
+    failed = []
+    for rule in policy.rules:
+        verdict = _compiled(rule.expr).evaluate({"pr": pr})
+        mark = "✅ pass" if verdict.passed else "❌ fail"
+        lines.append(f"| {_cell(rule.name)} | {_cell(verdict.shown())} | {mark} |")
+        if not verdict.passed:
+            failed.append(f"- {rule.message or f'Make `{rule.expr}` true.'} ({rule.name})")
+    return "\n".join(lines), failed
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def evaluate_policy(
+    title: str, labels: list[str], policy: PolicyConfig, pr: dict[str, Any] | None = None
+) -> CheckResult:
+    """The verdict for a pull request's title, labels and CEL rules, saying what to change."""
     problems: list[str] = []
+    table = ""
+    rule_failures: list[str] = []
+    if policy.rules:
+        if pr is None:
+            raise ValueError("policy rules need the pull request as `pr`")
+        table, rule_failures = _rule_table(policy, pr)
     blocking = [label for label in labels if label in policy.blocking_labels]
     for label in blocking:
         problems.append(f"- Remove the `{label}` label when the pull request is ready to merge.")
@@ -34,12 +89,14 @@ def evaluate_policy(title: str, labels: list[str], policy: PolicyConfig) -> Chec
             f"- Rename the pull request: the title does not follow the convention. "
             f"{policy.title_hint}"
         )
+    problems += rule_failures
+    shown = f"\n\n{table}" if table else ""
     if not problems:
         return CheckResult(
             CHECK_NAME,
             Conclusion.SUCCESS,
             "Policy satisfied",
-            "Title and labels follow the policy.",
+            "Title and labels follow the policy." + shown,
         )
     what = []
     if blocking:
@@ -48,12 +105,32 @@ def evaluate_policy(title: str, labels: list[str], policy: PolicyConfig) -> Chec
         what.append("required label" + ("s" if len(missing) > 1 else ""))
     if title_wrong:
         what.append("title convention")
+    if rule_failures:
+        what.append("rule" + ("s" if len(rule_failures) > 1 else ""))
     return CheckResult(
         CHECK_NAME,
         Conclusion.FAILURE,
         "Policy not met: " + " and ".join(what),
-        "To pass this check:\n\n" + "\n".join(problems),
+        "To pass this check:\n\n" + "\n".join(problems) + shown,
     )
+
+
+async def changed_paths(gh: GitHubAPI, state: PullState, limit: int) -> list[str]:
+    """The paths the pull request changes (GitHub lists at most 3000)."""
+    paths: list[str] = []
+    async for item in gh.getiter(
+        "/repos/{owner}/{repo}/pulls/{pull_number}/files{?per_page}",
+        url_vars={
+            "owner": state.owner,
+            "repo": state.repo,
+            "pull_number": str(state.number),
+            "per_page": "100",
+        },
+    ):
+        paths.append(str(item["filename"]))
+        if len(paths) >= limit:
+            break
+    return paths
 
 
 def _matches(pattern: str, label: str) -> bool:
@@ -86,7 +163,12 @@ async def apply_size_label(ctx: Context, state: PullState, policy: PolicyConfig)
 async def publish_policy(ctx: Context, state: PullState, config: BotConfig) -> None:
     """Apply the size label, then publish the verdict on the head commit."""
     await apply_size_label(ctx, state, config.policy)
-    result = evaluate_policy(state.pull.title, sorted(state.labels), config.policy)
+    labels = sorted(state.labels)
+    pr = None
+    if config.policy.rules:
+        # Only rules read the file list: without them the check costs no extra request.
+        pr = pr_variable(state, labels, await changed_paths(ctx.gh, state, 3000))
+    result = evaluate_policy(state.pull.title, labels, config.policy, pr)
     previous = await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
     await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
     ctx.log.info("policy.published", conclusion=result.conclusion.value, sha=state.head_sha)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from schemas.commands_config import CommandsConfig, ManifestsConfig, RepoConfigPolicy
 from schemas.notifications_config import NotificationsConfig
 from schemas.pipelines import Pipeline
+from schemas.rules import PolicyRule
 
 CONVENTIONAL_COMMITS = (
     r"^(build|chore|ci|docs|feat|fix|perf|refactor|revert|style|test)"
@@ -46,6 +47,12 @@ class PolicyConfig(BaseModel):
     size_thresholds: dict[str, int] = Field(
         default_factory=lambda: {"XS": 0, "S": 10, "M": 30, "L": 100, "XL": 500, "XXL": 1000},
         description="Smallest number of changed lines (additions + deletions) for each size.",
+    )
+
+    rules: list[PolicyRule] = Field(
+        default_factory=list,
+        description="CEL rules over `pr` (title, labels, changed_files, size, author, base), "
+        "each of which must be true; its message is shown when it is not.",
     )
 
     @field_validator("size_thresholds")

@@ -87,3 +87,4 @@ class RunData(_Loose):
     """`run.data` of GET /api/2.0/mlflow/runs/get."""
 
     metrics: list[Metric] = Field(default_factory=list)
+    params: list[KeyValue] = Field(default_factory=list)

@@ -19,6 +19,7 @@ from bot.gitops.identifiers import (
 )
 from bot.gitops.templates import TemplateError, template_placeholders
 from bot.gitops.yamlpath import parse_path
+from schemas.rules import GateRule
 
 _REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", re.ASCII)
@@ -183,6 +184,11 @@ class GateConfig(_Strict):
 
     thresholds: dict[str, Threshold] = Field(default_factory=dict)
     not_worse_than_current: list[Comparison] = Field(default_factory=list)
+    rules: list[GateRule] = Field(
+        default_factory=list,
+        description="CEL rules over `candidate`, `current` and `stage`, each of which must be "
+        "true (thresholds and comparisons above are shorthand for such rules).",
+    )
 
 
 class Stage(_Strict):

@@ -70,6 +70,14 @@ class MlflowClient:
         data = RunData.model_validate(body.get("run", {}).get("data", {}))
         return {metric.key: metric.value for metric in data.metrics}
 
+    async def run_params(self, run_id: str) -> dict[str, str]:
+        """The parameters logged on a run (empty when the run is gone)."""
+        body = await self._get("runs/get", {"run_id": run_id})
+        if body is None:
+            return {}
+        data = RunData.model_validate(body.get("run", {}).get("data", {}))
+        return {param.key: param.value for param in data.params}
+
     def version_url(self, name: str, version: str) -> str:
         """The registry page of a version, for PR bodies and chat."""
         return f"{self.base_url}/#/models/{name}/versions/{version}"

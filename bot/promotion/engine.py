@@ -12,12 +12,13 @@ from bot.context import Context
 from bot.gitops.edits import EditError
 from bot.gitops.identifiers import InvalidIdentifier
 from bot.gitops.templates import TemplateError
+from bot.mlflow.client import MlflowClient
 from bot.pipeline.retry import PermanentError, TransientError
 from bot.promotion import gitdata
 from bot.promotion.body import promotion_body, promotion_title
 from bot.promotion.branches import promotion_branch
 from bot.promotion.candidate import Candidate
-from bot.promotion.gate import gate_result, gate_rows
+from bot.promotion.gate import NOTHING_DEPLOYED, VersionFacts, gate_result, gate_rows
 from bot.promotion.gitdata import RepoRef
 from bot.promotion.plan import Deployed, FileEdit, plan_edits, read_deployed
 from bot.promotion.pulls import PullRequestRef, close_superseded, open_or_update_pr
@@ -172,12 +173,20 @@ async def run_model_gate(
     mlflow = ctx.sources.mlflow if ctx.sources is not None else None
     if mlflow is None:
         raise PermanentError("the model gate needs MLflow: set FERRYBOT_MLFLOW_TRACKING_URL")
-    current_metrics: dict[str, float] | None = None
+    current = NOTHING_DEPLOYED
     if deployed.version is not None and pipeline.model is not None:
-        current = await mlflow.model_version(pipeline.model.name, deployed.version)
-        if current is not None and current.run_id:
-            current_metrics = await mlflow.run_metrics(current.run_id)
-    rows = gate_rows(stage.gate, candidate.metrics, current_metrics)
+        found = await mlflow.model_version(pipeline.model.name, deployed.version)
+        if found is not None:
+            metrics = await mlflow.run_metrics(found.run_id) if found.run_id else {}
+            params = await _params(mlflow, found.run_id, stage)
+            current = VersionFacts(found.version, metrics, params, found.tag_map)
+    facts = VersionFacts(
+        candidate.model.version,
+        candidate.metrics,
+        await _params(mlflow, candidate.model.run_id, stage),
+        candidate.model.tag_map,
+    )
+    rows = gate_rows(stage.gate, facts, current, stage.name, pipeline.name)
     result = gate_result(rows, candidate.model.version, deployed.version)
     repo = RepoRef.parse(stage.repo)
     await publish_check(gh, repo.owner, repo.name, head_sha, result)
@@ -210,6 +219,13 @@ async def run_model_gate(
         )
     ctx.log.info("gate.published", conclusion=result.conclusion.value, sha=head_sha)
     return result.conclusion
+
+
+async def _params(mlflow: MlflowClient, run_id: str | None, stage: Stage) -> dict[str, str]:
+    # Only CEL rules can read params: thresholds alone cost no extra request.
+    if run_id is None or stage.gate is None or not stage.gate.rules:
+        return {}
+    return await mlflow.run_params(run_id)
 
 
 async def _audit(
