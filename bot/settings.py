@@ -176,6 +176,12 @@ class Settings(BaseSettings):
         description="Secret path token of /webhooks/registry/docker-hub/<token>; unset refuses "
         "Docker Hub deliveries.",
     )
+    alertmanager_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated bearer tokens Alertmanager's `http_config.authorization` "
+        "sends to /webhooks/alertmanager; several are accepted during rotation. Unset: every "
+        "delivery is refused.",
+    )
     registry_urls: dict[str, str] = Field(
         default_factory=dict,
         description="Registry API base URL per registry name used by pipelines, as JSON: "
@@ -229,7 +235,9 @@ class Settings(BaseSettings):
         default_factory=BotConfig, description="What the bot does (policy, ...)."
     )
 
-    @field_validator("github_webhook_secrets", "mlflow_webhook_secrets", mode="before")
+    @field_validator(
+        "github_webhook_secrets", "mlflow_webhook_secrets", "alertmanager_tokens", mode="before"
+    )
     @classmethod
     def _split_secrets(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -308,6 +316,7 @@ class Settings(BaseSettings):
         secrets = [s.get_secret_value() for s in self.github_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.mlflow_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.registry_webhook_tokens.values()]
+        secrets += [s.get_secret_value() for s in self.alertmanager_tokens]
         for credential in self.registry_credentials.values():
             # The password alone may appear too (in a basic-auth header it is base64 though).
             secrets += [credential.get_secret_value(), credential.get_secret_value().split(":")[-1]]

@@ -7,6 +7,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.commands_config import CommandsConfig, ManifestsConfig, RepoConfigPolicy
+from schemas.evaluation import EvaluationConfig
 from schemas.notifications_config import NotificationsConfig
 from schemas.pipelines import Pipeline
 from schemas.rules import PolicyRule
@@ -97,6 +98,10 @@ class BotConfig(BaseModel):
     repo_config: RepoConfigPolicy = Field(
         default_factory=RepoConfigPolicy,
         description="Per-repo `.github/ferrybot.yml` and the keys it may override.",
+    )
+    evaluation: EvaluationConfig = Field(
+        default_factory=EvaluationConfig,
+        description="Continuous evaluation: which alert labels name the pipeline and stage.",
     )
     pipelines: list[Pipeline] = Field(
         default_factory=list,

@@ -15,6 +15,7 @@ class Source(StrEnum):
     GITHUB = "github"
     MLFLOW = "mlflow"
     REGISTRY = "registry"
+    ALERTMANAGER = "alertmanager"
     FERRYBOT = "ferrybot"
 
 

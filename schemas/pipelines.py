@@ -19,6 +19,7 @@ from bot.gitops.identifiers import (
 )
 from bot.gitops.templates import TemplateError, template_placeholders
 from bot.gitops.yamlpath import parse_path
+from schemas.evaluation import AlertRule, Reaction, RetrainConfig
 from schemas.rules import GateRule
 
 _REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
@@ -263,6 +264,12 @@ class Pipeline(_Strict):
     model: ModelArtifact | None = None
     image: ImageArtifact | None = None
     stages: list[Stage] = Field(min_length=1)
+    retrain: RetrainConfig | None = Field(
+        default=None, description="The training workflow `retrain` reactions and /retrain run."
+    )
+    on_alert: list[AlertRule] = Field(
+        default_factory=list, description="Reactions to Alertmanager alerts naming this pipeline."
+    )
 
     @field_validator("name")
     @classmethod
@@ -279,6 +286,15 @@ class Pipeline(_Strict):
         for stage in self.stages:
             for write in stage.writes:
                 self._check_write(stage, write)
+        for rule in self.on_alert:
+            if Reaction.RETRAIN in rule.reactions and self.retrain is None:
+                raise ValueError(
+                    f"pipeline {self.name}: on_alert {rule.name} retrains: set `retrain`"
+                )
+            if unknown := sorted(set(rule.match.stages) - set(names)):
+                raise ValueError(
+                    f"pipeline {self.name}: on_alert {rule.name} names stages {unknown}"
+                )
         return self
 
     def _check_write(self, stage: Stage, write: YamlWrite | KustomizeImageWrite) -> None:

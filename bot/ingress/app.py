@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 from multidict import CIMultiDict
 
+from bot.ingress.alertmanager import alertmanager_envelopes
 from bot.ingress.errors import Refused
 from bot.ingress.github import github_envelope
 from bot.ingress.mlflow import mlflow_envelope
@@ -41,6 +42,7 @@ def _mlflow(headers: Mapping[str, str], body: bytes, settings: Settings) -> list
 SOURCES: dict[str, SourceParser] = {
     "github": _github,
     "mlflow": _mlflow,
+    "alertmanager": alertmanager_envelopes,
     "registry/distribution": distribution_envelopes,
     "registry/harbor": harbor_envelopes,
     "registry/docker-hub": docker_hub_envelopes,

@@ -145,18 +145,18 @@ def gate_rows(
                 verdict.shown(),
             )
         )
-    for rule in gate.rules:
-        verdict = _compiled(rule.expr).evaluate(values)
+    for custom in gate.rules:
+        verdict = _compiled(custom.expr).evaluate(values)
         rows.append(
             GateRow(
-                rule.name,
+                custom.name,
                 None,
-                rule.expr,
+                custom.expr,
                 None,
                 verdict.passed,
-                rule.expr,
+                custom.expr,
                 verdict.shown(),
-                rule.message,
+                custom.message,
                 cel=True,
             )
         )

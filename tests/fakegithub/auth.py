@@ -26,6 +26,9 @@ _PERMISSION_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     (re.compile(pattern), names)
     for pattern, names in (
         (r"/check-runs|/check-suites", ("checks",)),
+        (r"/actions/", ("actions",)),
+        # repository_dispatch needs write access to contents, as GitHub documents.
+        (r"/dispatches$", ("contents",)),
         (r"/statuses/|/commits/\{ref\}/status", ("statuses",)),
         (r"/pulls", ("pull_requests",)),
         (r"/issues|/labels", ("issues", "pull_requests")),
@@ -36,6 +39,7 @@ _PERMISSION_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
 )
 FULL_PERMISSIONS = {
     "checks": "write",
+    "actions": "write",
     "statuses": "write",
     "pull_requests": "write",
     "issues": "write",

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from tests.fakegithub.state import CheckRun, Comment, GitHubState, Issue, Reaction, Repo, Status
+from tests.fakegithub.state import (
+    CheckRun,
+    Comment,
+    Dispatch,
+    GitHubState,
+    Issue,
+    Reaction,
+    Repo,
+    Status,
+)
 
 
 class Queries:
@@ -74,6 +83,11 @@ class Queries:
             for issue in target.issues.values()
             if issue.pull is not None and state in ("all", issue.state)
         ]
+
+    def dispatches(self, owner: str, repo: str) -> list[Dispatch]:
+        """Workflow and repository dispatches accepted for the repository, oldest first."""
+        target = self.state.repo(owner, repo)
+        return [d for d in self.state.dispatches if d.repo == target.full_name]
 
     def file_at(self, owner: str, repo: str, ref: str, path: str) -> str | None:
         """Text of path at ref (branch, tag or sha), or None if absent."""

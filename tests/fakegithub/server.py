@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakegithub import (
+    routes_actions,
     routes_apps,
     routes_checks,
     routes_git,
@@ -33,7 +34,15 @@ from tests.fakegithub.seeding import Seeding
 from tests.fakegithub.spec import ApiDescription, Operation, load_description
 from tests.fakegithub.state import GitHubState
 
-ROUTE_TABLES = (routes_apps, routes_repos, routes_checks, routes_issues, routes_pulls, routes_git)
+ROUTE_TABLES = (
+    routes_apps,
+    routes_repos,
+    routes_checks,
+    routes_issues,
+    routes_pulls,
+    routes_git,
+    routes_actions,
+)
 DEFAULT_FAILURE_BODIES = {
     403: "API rate limit exceeded for installation.",
     429: "API rate limit exceeded for installation.",

@@ -211,6 +211,22 @@ class Status:
 
 
 @dataclass
+class Dispatch:
+    """A workflow_dispatch or repository_dispatch the fake accepted."""
+
+    id: int
+    repo: str
+    kind: str  # "workflow_dispatch" or "repository_dispatch"
+    sender: str
+    workflow: str | None = None
+    ref: str | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    event_type: str | None = None
+    client_payload: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=now)
+
+
+@dataclass
 class Repo:
     id: int
     owner: str
@@ -259,6 +275,7 @@ class GitHubState:
     check_suites: dict[int, CheckSuite] = field(default_factory=dict)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     teams: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # -> login: role
+    dispatches: list[Dispatch] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def next_id(self) -> int:
