@@ -1,0 +1,64 @@
+"""The retraining cycle: from the alert that started training to a new version in the stage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.context import Context
+from bot.evaluation.markers import read_marker, ref_name, write_marker
+from bot.evaluation.retrain import training_client
+from bot.promotion.gitdata import RepoRef
+from schemas.audit import AuditRecord
+from schemas.pipelines import Pipeline, Stage
+
+
+def is_newer(version: str, than: str) -> bool:
+    """A retrained model has a higher version number; tags just have to differ."""
+    if version.isdigit() and than.isdigit():
+        return int(version) > int(than)
+    return version != than and version != "none"
+
+
+async def close_cycle(ctx: Context, pipeline: Pipeline, stage: Stage, promoted: str) -> bool:
+    """Audit the cycle when `promoted` (now merged to `stage`) is newer than what was retrained."""
+    if pipeline.retrain is None:
+        return False
+    gh = await training_client(ctx, pipeline.retrain)
+    repo = RepoRef.parse(pipeline.retrain.repo)
+    last = ref_name(pipeline.name, "last")
+    marker = await read_marker(gh, repo, last)
+    if marker is None or marker.completed_at or marker.stage != stage.name:
+        return False
+    if not is_newer(promoted, marker.version):
+        return False
+    now = datetime.now(UTC)
+    fired = datetime.fromisoformat(marker.fired_at)
+    seconds = round((now - fired).total_seconds(), 3)
+    await ctx.audit(
+        AuditRecord(
+            id=f"retrain-cycle:{pipeline.name}:{marker.episode}",
+            delivery_id=ctx.envelope.id,
+            actor="ferrybot",
+            action="retrain.cycle_completed",
+            subject=f"pipeline/{pipeline.name}/{stage.name}",
+            from_value=marker.version,
+            to_value=promoted,
+            reason=f"{marker.alert} fired at {marker.fired_at}; {promoted} reached "
+            f"{stage.name} {seconds:g} s later",
+            details={
+                "pipeline": pipeline.name,
+                "stage": stage.name,
+                "alert": marker.alert,
+                "fingerprint": marker.fingerprint,
+                "fired_at": marker.fired_at,
+                "dispatched_at": marker.dispatched_at,
+                "promoted_at": now.isoformat(),
+                "cycle_seconds": seconds,
+                "episode": marker.episode,
+            },
+        )
+    )
+    # After the audit: a crash in between re-audits under the same id, which readers dedupe.
+    await write_marker(gh, repo, pipeline.retrain.ref, [last], marker.completed(now, promoted))
+    ctx.log.info("retrain.cycle_completed", pipeline=pipeline.name, seconds=seconds)
+    return True

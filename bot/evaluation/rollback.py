@@ -1,0 +1,104 @@
+"""`rollback`: an alert soon after a promotion puts the stage back on its previous version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from gidgethub.abc import GitHubAPI
+
+from bot.context import Context
+from bot.promotion.branches import promotion_branch
+from bot.promotion.engine import PromotionRequest, gitops_client, promote, stage_files
+from bot.promotion.gitdata import RepoRef
+from bot.promotion.history import previous_deployed
+from bot.promotion.plan import read_deployed
+from bot.promotion.pulls import open_pull
+from bot.promotion.resolve import candidate_from_deployed
+from schemas.pipelines import Pipeline, Stage
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    """The rollback PR when one is open now, and why (not)."""
+
+    reason: str
+    pull: int | None = None
+    url: str = ""
+    to_version: str = ""
+
+
+async def last_promoted_at(gh: GitHubAPI, stage: Stage) -> datetime | None:
+    """When the stage's file last changed on its branch (the promotion's merge), from git."""
+    repo = RepoRef.parse(stage.repo)
+    listing = (
+        f"{repo.api}/commits?sha={quote(stage.branch)}"
+        f"&path={quote(stage.writes[0].file)}&per_page=1"
+    )
+    commits = await gh.getitem(listing)
+    if not commits:
+        return None
+    return datetime.fromisoformat(commits[0]["commit"]["committer"]["date"].replace("Z", "+00:00"))
+
+
+async def rollback_after_alert(
+    ctx: Context,
+    pipeline: Pipeline,
+    stage: Stage,
+    fired_at: datetime,
+    window_seconds: int,
+    labels: list[str],
+    why: str,
+) -> RollbackOutcome:
+    """Open the rollback PR when the stage was promoted within the window before the alert."""
+    gh = await gitops_client(ctx, stage)
+    promoted_at = await last_promoted_at(gh, stage)
+    if promoted_at is None:
+        return RollbackOutcome(f"`{stage.name}`'s file has no history: nothing to roll back")
+    if promoted_at > fired_at:
+        return RollbackOutcome(
+            f"`{stage.name}` was promoted at {promoted_at.isoformat()}, after the alert fired"
+        )
+    if fired_at - promoted_at > timedelta(seconds=window_seconds):
+        return RollbackOutcome(
+            f"the last promotion to `{stage.name}` ({promoted_at.isoformat()}) is older than "
+            f"the {window_seconds} s rollback window"
+        )
+    _, files = await stage_files(gh, stage)
+    current = read_deployed(stage, files)
+    earlier = await previous_deployed(gh, stage, current)
+    if earlier is None:
+        return RollbackOutcome(f"`{stage.name}` has run only {current.label}: no earlier version")
+    repo = RepoRef.parse(stage.repo)
+    branch = promotion_branch(pipeline.name, stage.name)
+    pending = await open_pull(gh, repo, branch)
+    if pending is not None:
+        _, proposed_files = await stage_files(gh, stage, ref=pending["head"]["sha"])
+        proposed = read_deployed(stage, proposed_files)
+        if proposed.label != earlier.label:
+            return RollbackOutcome(
+                f"a newer promotion is open: #{pending['number']} proposes {proposed.label}",
+                int(pending["number"]),
+                str(pending.get("html_url", "")),
+            )
+    candidate = await candidate_from_deployed(ctx, pipeline, earlier)
+    reason = f"{why}; rolling `{stage.name}` back from {current.label} to {earlier.label}"
+    result = await promote(
+        ctx, PromotionRequest(pipeline, stage, candidate, "alertmanager", reason)
+    )
+    if result.pull is None:
+        return RollbackOutcome(f"`{stage.name}` already runs {earlier.label}")
+    await _label(gh, repo, result.pull.number, labels)
+    return RollbackOutcome(
+        f"rollback PR #{result.pull.number} to {earlier.label}",
+        result.pull.number,
+        result.pull.html_url,
+        earlier.label,
+    )
+
+
+async def _label(gh: GitHubAPI, repo: RepoRef, number: int, labels: list[str]) -> None:
+    have = {label["name"] for label in await gh.getitem(f"{repo.api}/issues/{number}/labels")}
+    if missing := [label for label in labels if label not in have]:
+        await gh.post(f"{repo.api}/issues/{number}/labels", data={"labels": missing})
