@@ -12,11 +12,18 @@ from schemas.audit import AuditRecord
 from schemas.pipelines import Pipeline, Stage
 
 
+def _numbers(version: str) -> tuple[int, ...] | None:
+    parts = version.removeprefix("v").split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+
+
 def is_newer(version: str, than: str) -> bool:
-    """A retrained model has a higher version number; tags just have to differ."""
-    if version.isdigit() and than.isdigit():
-        return int(version) > int(than)
-    return version != than and version != "none"
+    """A retrained model has a higher version (or tag) number; other tags just have to differ,
+    so a rollback to an older number never counts as the new version."""
+    mine, theirs = _numbers(version), _numbers(than)
+    if mine is not None and theirs is not None:
+        return mine > theirs
+    return version not in (than, "none")
 
 
 async def close_cycle(ctx: Context, pipeline: Pipeline, stage: Stage, promoted: str) -> bool:

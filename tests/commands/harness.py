@@ -54,10 +54,6 @@ class Bot:
 
     async def deliver(self, event: str, payload: dict[str, Any], delivery: str = "") -> None:
         """Run every handler that wants the event, as the worker does (without retries)."""
-        token = self.fake.issue_token(INSTALLATION_ID).value
-        gh = gidgethub.aiohttp.GitHubAPI(
-            self.session, "ferrybot-tests", oauth_token=token, base_url=self.fake.url
-        )
         envelope = Envelope(
             id=delivery or f"delivery-{next(_deliveries)}",
             source=Source.GITHUB,
@@ -66,6 +62,14 @@ class Bot:
             subject=f"github/{OWNER}/{REPO}",
             installation_id=INSTALLATION_ID,
             payload=payload,
+        )
+        await self.deliver_envelope(envelope)
+
+    async def deliver_envelope(self, envelope: Envelope) -> None:
+        """Run the handlers of any envelope, with the installation's client."""
+        token = self.fake.issue_token(INSTALLATION_ID).value
+        gh = gidgethub.aiohttp.GitHubAPI(
+            self.session, "ferrybot-tests", oauth_token=token, base_url=self.fake.url
         )
         for handler in registry.for_envelope(envelope):
             ctx = Context(
