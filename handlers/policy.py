@@ -17,6 +17,7 @@ from bot.commands.labels import add_labels, remove_label
 from bot.commands.rechecks import recheck
 from bot.context import Context
 from bot.pipeline.dispatch import on
+from bot.promotion.markdown import cell
 from bot.repo_config import effective_config, report_problem
 from schemas.config import BotConfig, PolicyConfig
 from schemas.github import PullRequestEvent
@@ -56,14 +57,10 @@ def _rule_table(policy: PolicyConfig, pr: dict[str, Any]) -> tuple[str, list[str
     for rule in policy.rules:
         verdict = _compiled(rule.expr).evaluate({"pr": pr})
         mark = "✅ pass" if verdict.passed else "❌ fail"
-        lines.append(f"| {_cell(rule.name)} | {_cell(verdict.shown())} | {mark} |")
+        lines.append(f"| {cell(rule.name)} | {cell(verdict.shown())} | {mark} |")
         if not verdict.passed:
             failed.append(f"- {rule.message or f'Make `{rule.expr}` true.'} ({rule.name})")
     return "\n".join(lines), failed
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def evaluate_policy(

@@ -163,11 +163,6 @@ def gate_rows(
     return rows
 
 
-def _code(text: str) -> str:
-    # A backtick inside the expression would end the code span: show it as a plain cell then.
-    return f"`{cell(text)}`" if "`" not in text else cell(text)
-
-
 def gate_result(
     rows: list[GateRow], candidate_label: str, current_label: str | None
 ) -> CheckResult:
@@ -195,7 +190,7 @@ def gate_result(
         for row in cel_rows:
             verdict = "✅ pass" if row.passed else "❌ fail"
             lines.append(
-                f"| {cell(row.metric)} | {_code(row.expression)} | {cell(row.value)} | {verdict} |"
+                f"| {cell(row.metric)} | {cell(row.expression)} | {cell(row.value)} | {verdict} |"
             )
         sections.append("\n".join(lines))
     table = "\n\n".join(sections)
