@@ -1,4 +1,4 @@
-"""Regenerate README.md's generated tables: the settings and the slash-commands."""
+"""Regenerate README.md's generated tables: the settings, the slash-commands, CEL variables."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.cel.environments import GATE, PULL_REQUEST, documented  # noqa: E402
 from bot.commands import commands  # noqa: E402
 from bot.pipeline.dispatch import discover  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -58,7 +59,17 @@ def command_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"settings": settings_table, "commands": command_table}
+def cel_table() -> str:
+    """The Markdown table of the variables CEL gate and policy rules may read."""
+    rows = ["| variable | type | meaning |", "|---|---|---|"]
+    for environment in (GATE, PULL_REQUEST):
+        for path, kind, meaning in documented(environment):
+            text = meaning.replace("|", "\\|")
+            rows.append(f"| `{path}` | {kind} | {text} |")
+    return "\n".join(rows)
+
+
+TABLES = {"settings": settings_table, "commands": command_table, "cel": cel_table}
 
 
 def render(text: str) -> str:
