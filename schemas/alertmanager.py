@@ -32,7 +32,7 @@ class Alert(BaseModel):
     @property
     def episode(self) -> str:
         """One firing of one alert: its fingerprint and when it started."""
-        return f"{self.fingerprint}-{int(self.startsAt.timestamp())}"
+        return f"{self.fingerprint}-{int(self.startsAt.timestamp() * 1000)}"
 
 
 class AlertDelivery(BaseModel):

@@ -1082,3 +1082,54 @@ def test_regeneration_keeps_referenced_components_and_strips_docs() -> None:
         "inner": {"type": "string"},
     }
     assert "description" not in trimmed["paths"]["/a"]["get"]
+
+
+WORKFLOW = """\
+on:
+  workflow_dispatch:
+    inputs:
+      model: {required: true}
+      link: {required: false}
+"""
+
+
+async def test_workflow_dispatch_checks_inputs_against_the_workflow_file(world: World) -> None:
+    """Declared inputs are recorded (with run details on request); undeclared or missing are 422."""
+    world.fake.commit_files(OWNER, REPO, "main", {".github/workflows/retrain.yml": WORKFLOW})
+    path = f"{API}/actions/workflows/retrain.yml/dispatches"
+    status, answer = await world.gh.call("POST", path, {"ref": "main", "inputs": {"model": "m"}})
+    assert (status, answer) == (204, None)
+    status, answer = await world.gh.call(
+        "POST", path, {"ref": "main", "inputs": {"model": "m"}, "return_run_details": True}
+    )
+    assert status == 200 and answer["html_url"].endswith(f"/runs/{answer['workflow_run_id']}")
+    status, answer = await world.gh.call(
+        "POST", path, {"ref": "main", "inputs": {"model": "m", "extra": "x"}}
+    )
+    assert status == 422 and "Unexpected inputs provided: ['extra']" in answer["message"]
+    status, answer = await world.gh.call("POST", path, {"ref": "main", "inputs": {}})
+    assert status == 422 and "Required input 'model' not provided" in answer["message"]
+    status, _ = await world.gh.call("POST", path, {"ref": "nope", "inputs": {"model": "m"}})
+    assert status == 422
+    status, _ = await world.gh.call(
+        "POST", f"{API}/actions/workflows/missing.yml/dispatches", {"ref": "main"}
+    )
+    assert status == 404
+    assert [d.inputs for d in world.fake.dispatches(OWNER, REPO)] == [{"model": "m"}] * 2
+
+
+async def test_repository_dispatch_is_recorded_and_bounded_by_the_spec(world: World) -> None:
+    """repository_dispatch records its payload; over 10 payload keys is refused, as GitHub does."""
+    status, _ = await world.gh.call(
+        "POST", f"{API}/dispatches", {"event_type": "retrain", "client_payload": {"a": 1}}
+    )
+    assert status == 204
+    with world.fake.expect_violations():
+        status, _ = await world.gh.call(
+            "POST",
+            f"{API}/dispatches",
+            {"event_type": "retrain", "client_payload": {str(i): i for i in range(11)}},
+        )
+    assert status == 422
+    [dispatch] = world.fake.dispatches(OWNER, REPO)
+    assert (dispatch.event_type, dispatch.client_payload) == ("retrain", {"a": 1})

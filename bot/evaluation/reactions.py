@@ -57,9 +57,10 @@ async def react(ctx: Context, delivery: AlertDelivery) -> None:
             f"no on_alert rule of {pipeline.name} matches {alert.name}",
         )
         return
+    version = await version_in(ctx, stage)
     for rule in rules:
         for reaction in rule.reactions:
-            await _run(ctx, pipeline, stage, delivery, rule, reaction)
+            await _run(ctx, pipeline, stage, delivery, rule, reaction, version)
 
 
 async def _run(
@@ -69,10 +70,10 @@ async def _run(
     delivery: AlertDelivery,
     rule: AlertRule,
     reaction: Reaction,
+    version: str,
 ) -> None:
     alert = delivery.alert
     key = f"{rule.name}:{reaction.value}"
-    version = await version_in(ctx, stage)
     if reaction is Reaction.NOTIFY:
         await notify_alert(ctx, pipeline, stage, delivery, version)
         await record(ctx, "alert.notified", delivery, f"rule {rule.name}", key, version=version)

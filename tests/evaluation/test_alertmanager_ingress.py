@@ -163,3 +163,19 @@ async def test_http_grouped_delivery_lands_in_kafka_and_bad_token_does_not(
     records = await read_topic(settings, kafka_bootstrap, settings.topic_events, expect=2)
     assert sorted(Envelope.from_bytes(r.value).id for r in records) == sorted(accepted)
     assert len(records) == 2
+
+
+async def test_tokens_never_reach_the_logs(ingress: tuple[Settings, TestServer]) -> None:
+    """Neither the configured token nor a wrong one offered appears in any log line."""
+    _, server = ingress
+    body = json.dumps(sample("firing")).encode()
+    with structlog.testing.capture_logs() as logs:
+        async with aiohttp.ClientSession() as session:
+            for offered in ("wrong-token-value", TOKEN):
+                sent = headers("firing", offered)
+                url = server.make_url("/webhooks/alertmanager")
+                async with session.post(url, data=body, headers=sent) as answer:
+                    assert answer.status in (202, 401)
+    shown = json.dumps(logs, default=str)
+    assert "webhook.refused" in shown and "webhook.accepted" in shown
+    assert TOKEN not in shown and "wrong-token-value" not in shown
