@@ -1,4 +1,4 @@
-"""Regenerate README.md's generated tables: the settings and the slash-commands."""
+"""Regenerate README.md's generated tables: the settings, the slash-commands and the metrics."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.commands import commands  # noqa: E402
+from bot.metrics.definitions import ALL as METRICS  # noqa: E402
 from bot.pipeline.dispatch import discover  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from schemas.commands_config import PermissionLevel  # noqa: E402
@@ -58,7 +59,19 @@ def command_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"settings": settings_table, "commands": command_table}
+def metrics_table() -> str:
+    """The Markdown table of every metric, as a query names it, from its one definition."""
+    rows = ["| metric | type | labels | what it counts |", "|---|---|---|---|"]
+    for metric in METRICS:
+        kind = metric._type
+        name = f"{metric._name}_total" if kind == "counter" else metric._name
+        labels = ", ".join(f"`{label}`" for label in metric._labelnames)
+        text = metric._documentation.replace("|", "\\|")
+        rows.append(f"| `{name}` | {kind} | {labels} | {text} |")
+    return "\n".join(rows)
+
+
+TABLES = {"settings": settings_table, "commands": command_table, "metrics": metrics_table}
 
 
 def render(text: str) -> str:
