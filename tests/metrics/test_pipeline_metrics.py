@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.cli.send import send_github
 from bot.ingress.app import SOURCES
+from bot.pipeline.runtime import Components
 from tests.fakegithub.dispatch import RATE_LIMIT
 from tests.fakegithub.server import FakeGitHub
 from tests.metrics.scrape import grown, metrics_url, samples, scrape, scrape_until, value
@@ -21,9 +22,11 @@ from tests.support.bot import (
     pull_request_payload,
     running_bot,
 )
+from tests.support.broker import TansuProcess
 
 POLICY = "handlers.policy.policy_check"
 CHECK_RUNS = "/repos/{owner}/{repo}/check-runs"
+TOKENS = "/app/installations/{installation_id}/access_tokens"
 
 
 async def test_a_handled_event_is_counted_end_to_end(
@@ -68,6 +71,9 @@ async def test_a_handled_event_is_counted_end_to_end(
         value(last, "ferrybot_dedupe_hits_total") - value(after, "ferrybot_dedupe_hits_total") == 1
     )
     assert value(last, "ferrybot_broker_reachable") == 1
+    # The installation token was minted with the App's JWT: that budget is the App's own.
+    assert grew("ferrybot_github_requests_total", method="POST", route=TOKENS, status="201") == 1
+    assert value(last, "ferrybot_github_rate_limit_remaining", installation="app") > 0
 
 
 async def test_retries_and_dead_letters_are_counted_per_handler(
@@ -141,3 +147,30 @@ async def test_refusals_are_counted_by_source_and_reason(
         if name == "ferrybot_deliveries_refused_total"
     }
     assert sources <= {*SOURCES, "unknown"}
+
+
+async def test_a_broker_outage_is_counted_as_refusals_and_produce_failures(
+    fake_github: FakeGitHub, own_broker: TansuProcess, tmp_path: Path
+) -> None:
+    """Broker gone: the 503 is a broker_unavailable refusal and a produce failure on the topic."""
+    app = install_app(fake_github)
+    settings = bot_settings(
+        own_broker.bootstrap_servers, fake_github, app, tmp_path, produce_timeout_seconds=1
+    )
+    url = metrics_url(settings.http_host, settings.http_port)
+    pr = fake_github.add_pull("acme", "app", head="down", title="feat: down")
+    payload = pull_request_payload(app, pr.number, pr.pull.head_sha)
+    async with running_bot(settings, Components(True, False, False, False)):
+        before = await scrape(url)
+        own_broker.stop()
+        assert (await deliver(settings, "pull_request", payload)).status == 503
+        after = await scrape(url)
+        own_broker.start()
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    refused = "ferrybot_deliveries_refused_total"
+    assert grew(refused, source="github", reason="broker_unavailable") == 1
+    assert grew("ferrybot_produce_failures_total", topic=settings.topic_events) == 1
+    assert grew("ferrybot_deliveries_accepted_total", source="github") == 0
