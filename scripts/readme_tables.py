@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.commands import commands  # noqa: E402
-from bot.metrics.definitions import ALL as METRICS  # noqa: E402
+from bot.metrics.definitions import catalogue  # noqa: E402
 from bot.pipeline.dispatch import discover  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from schemas.commands_config import PermissionLevel  # noqa: E402
@@ -62,12 +62,10 @@ def command_table() -> str:
 def metrics_table() -> str:
     """The Markdown table of every metric, as a query names it, from its one definition."""
     rows = ["| metric | type | labels | what it counts |", "|---|---|---|---|"]
-    for metric in METRICS:
-        kind = metric._type
-        name = f"{metric._name}_total" if kind == "counter" else metric._name
-        labels = ", ".join(f"`{label}`" for label in metric._labelnames)
-        text = metric._documentation.replace("|", "\\|")
-        rows.append(f"| `{name}` | {kind} | {labels} | {text} |")
+    for metric in catalogue():
+        labels = ", ".join(f"`{label}`" for label in metric.labels)
+        text = metric.help.replace("|", "\\|")
+        rows.append(f"| `{metric.name}` | {metric.kind} | {labels} | {text} |")
     return "\n".join(rows)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from enum import StrEnum
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
@@ -157,3 +158,28 @@ def observe_handler(handler: str, outcome: HandlerOutcome, started: float) -> No
     """Count one handler run and its duration since `started` (a time.monotonic() reading)."""
     HANDLER_DURATION.labels(handler=handler).observe(time.monotonic() - started)
     HANDLER_RUNS.labels(handler=handler, outcome=outcome).inc()
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """One metric as a query names it, for the README table and the convention tests."""
+
+    name: str
+    kind: str
+    labels: tuple[str, ...]
+    help: str
+
+
+def catalogue() -> list[MetricInfo]:
+    """Every metric in ALL, counters under their exposed `_total` name."""
+    # prometheus-client keeps name, type and label names only as underscored attributes of
+    # the wrapper; they are read here and nowhere else.
+    return [
+        MetricInfo(
+            name=f"{m._name}_total" if m._type == "counter" else m._name,
+            kind=str(m._type),  # typed Optional on the base class; set by every subclass
+            labels=tuple(m._labelnames),
+            help=m._documentation,
+        )
+        for m in ALL
+    ]

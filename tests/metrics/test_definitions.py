@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import pytest
-from prometheus_client.metrics import MetricWrapperBase
+import re
 
-from bot.metrics.definitions import ALL
+import pytest
+
+from bot.metrics.definitions import MetricInfo, catalogue
 
 # Labels whose values would be unbounded: one series per event, person or free text.
 UNBOUNDED = {"delivery", "delivery_id", "id", "subject", "sha", "user", "url", "path", "message"}
+METRICS = catalogue()
 
 
-@pytest.mark.parametrize("metric", ALL, ids=[m._name for m in ALL])
-def test_name_type_and_labels_follow_the_conventions(metric: MetricWrapperBase) -> None:
-    """ferrybot_ prefix; counters exposed as _total; histograms in seconds; bounded labels."""
-    name, kind = metric._name, metric._type
-    assert name.startswith("ferrybot_")
-    assert name == name.lower() and " " not in name
-    if kind == "counter":
-        assert not name.endswith("_total")  # prometheus-client appends it when exposing
-    if kind == "histogram":
-        assert name.endswith("_seconds")
-    assert not set(metric._labelnames) & UNBOUNDED
-    assert metric._documentation.strip()
+@pytest.mark.parametrize("metric", METRICS, ids=[m.name for m in METRICS])
+def test_name_type_and_labels_follow_the_conventions(metric: MetricInfo) -> None:
+    """ferrybot_ snake case; counters end in _total, histograms in _seconds; labels bounded."""
+    assert re.fullmatch(r"ferrybot_[a-z][a-z0-9_]*", metric.name)
+    assert metric.name.endswith("_total") == (metric.kind == "counter")
+    if metric.kind == "histogram":
+        assert metric.name.endswith("_seconds")
+    assert not set(metric.labels) & UNBOUNDED
+    assert metric.help.strip().endswith(".")
 
 
 def test_every_metric_is_defined_once() -> None:
     """No two definitions share a name."""
-    names = [m._name for m in ALL]
+    names = [m.name for m in METRICS]
     assert len(names) == len(set(names))
