@@ -48,9 +48,10 @@ async def test_worker_and_notifier_probes_follow_the_broker(
         while (await _get(f"{base}/readyz"))[0] != 200:
             assert asyncio.get_running_loop().time() < deadline, "never ready"
             await asyncio.sleep(0.2)
+        # A subset: bots of earlier tests in this process left their groups' series behind.
         text = await scrape_until(
             url,
-            lambda t: value(t, "ferrybot_broker_reachable") == 1 and _lag_groups(t) == groups,
+            lambda t: value(t, "ferrybot_broker_reachable") == 1 and groups <= _lag_groups(t),
             what="lag series for the worker and the notifier group",
         )
         assert value(text, LAG, group=settings.kafka_consumer_group) == 0
