@@ -121,6 +121,17 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest webhook body accepted (GitHub caps payloads at 25 MB).",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address of /metrics, /healthz and /readyz in processes without an ingress "
+        "(worker, notifier, reconciler); with an ingress they are on its port.",
+    )
+    metrics_port: int = Field(
+        default=9090,
+        ge=0,
+        le=65535,
+        description="Port of /metrics, /healthz and /readyz in processes without an ingress.",
+    )
 
     # GitHub
     github_api_url: str = Field(

@@ -1,4 +1,4 @@
-"""Regenerate README.md's generated tables: the settings, the slash-commands, CEL variables."""
+"""Regenerate README.md's generated tables: settings, slash-commands, CEL variables, metrics."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.cel.environments import GATE, PULL_REQUEST, documented  # noqa: E402
 from bot.commands import commands  # noqa: E402
+from bot.metrics.definitions import catalogue  # noqa: E402
 from bot.pipeline.dispatch import discover  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from schemas.commands_config import PermissionLevel  # noqa: E402
@@ -69,7 +70,22 @@ def cel_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"settings": settings_table, "commands": command_table, "cel": cel_table}
+def metrics_table() -> str:
+    """The Markdown table of every metric, as a query names it, from its one definition."""
+    rows = ["| metric | type | labels | what it counts |", "|---|---|---|---|"]
+    for metric in catalogue():
+        labels = ", ".join(f"`{label}`" for label in metric.labels)
+        text = metric.help.replace("|", "\\|")
+        rows.append(f"| `{metric.name}` | {metric.kind} | {labels} | {text} |")
+    return "\n".join(rows)
+
+
+TABLES = {
+    "settings": settings_table,
+    "commands": command_table,
+    "cel": cel_table,
+    "metrics": metrics_table,
+}
 
 
 def render(text: str) -> str:

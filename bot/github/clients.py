@@ -5,13 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 import aiohttp
-import gidgethub.aiohttp
 from gidgethub.abc import GitHubAPI
 
 from bot.github.auth import InstallationTokens, app_jwt
 from bot.github.dryrun import DryRunGitHubAPI, DryRunRecorder
 from bot.github.etag_cache import LRUCache
-from bot.github.transport import RefreshingGitHubAPI
+from bot.github.transport import MeteredGitHubAPI, RefreshingGitHubAPI
 from bot.logs import redactor
 from bot.pipeline.retry import PermanentError
 from bot.settings import Settings
@@ -79,6 +78,7 @@ class GitHubClients:
                 self._session,
                 USER_AGENT,
                 token=token.get_secret_value(),
+                installation="token",
                 cache=cache,
                 base_url=base_url,
             )
@@ -99,6 +99,7 @@ class GitHubClients:
             self._session,
             USER_AGENT,
             token=await token_source(False),
+            installation=str(installation_id),
             token_source=token_source,
             cache=cache,
             base_url=base_url,
@@ -106,8 +107,8 @@ class GitHubClients:
 
     def _bare_client(self) -> GitHubAPI:
         """A client without a token: for App JWT calls, which pass their credential per call."""
-        return gidgethub.aiohttp.GitHubAPI(
-            self._session, USER_AGENT, base_url=self._settings.github_api_url
+        return MeteredGitHubAPI(
+            self._session, USER_AGENT, installation="app", base_url=self._settings.github_api_url
         )
 
     async def for_envelope(self, envelope: Envelope) -> GitHubAPI:

@@ -1,17 +1,79 @@
-"""gidgethub over the shared aiohttp session, refreshing an expired token once."""
+"""gidgethub over the shared aiohttp session: requests metered, an expired token refreshed once."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import gidgethub.aiohttp
 
+from bot.github.routes import route_template
+from bot.metrics.definitions import (
+    GITHUB_RATE_LIMIT_LIMIT,
+    GITHUB_RATE_LIMIT_REMAINING,
+    GITHUB_REQUEST_DURATION,
+    GITHUB_REQUESTS,
+)
+
 TokenSource = Callable[[bool], Awaitable[str]]
 
 
-class RefreshingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
+class MeteredGitHubAPI(gidgethub.aiohttp.GitHubAPI):
+    """A gidgethub client that counts requests by route template and keeps the rate-limit budget.
+
+    `installation` labels the budget: an installation id, `token` or `app` (JWT calls).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        requester: str,
+        *,
+        installation: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(session, requester, **kwargs)
+        self._installation = installation
+        self._base_path = urlsplit(self.base_url).path.rstrip("/")
+
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        path = urlsplit(url).path.removeprefix(self._base_path)
+        route = route_template(path)
+        started = time.perf_counter()
+        try:
+            status, response_headers, response_body = await super()._request(
+                method, url, headers, body
+            )
+        except (aiohttp.ClientError, TimeoutError):
+            GITHUB_REQUESTS.labels(method=method, route=route, status="error").inc()
+            raise
+        GITHUB_REQUEST_DURATION.labels(method=method, route=route).observe(
+            time.perf_counter() - started
+        )
+        GITHUB_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+        self._keep_budget(response_headers)
+        return status, response_headers, response_body
+
+    def _keep_budget(self, headers: Mapping[str, str]) -> None:
+        remaining, limit = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-limit")
+        if remaining is None or not remaining.isdigit():
+            return
+        # GitHub names a handful of buckets (core, search, graphql, ...); anything odd is one.
+        resource = headers.get("x-ratelimit-resource", "core")
+        if not resource.isidentifier() or len(resource) > 40:
+            resource = "other"
+        labels = {"installation": self._installation, "resource": resource}
+        GITHUB_RATE_LIMIT_REMAINING.labels(**labels).set(int(remaining))
+        if limit is not None and limit.isdigit():
+            GITHUB_RATE_LIMIT_LIMIT.labels(**labels).set(int(limit))
+
+
+class RefreshingGitHubAPI(MeteredGitHubAPI):
     """A GitHub client whose token comes from a source that can mint a new one."""
 
     def __init__(
@@ -20,10 +82,11 @@ class RefreshingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
         requester: str,
         *,
         token: str,
+        installation: str,
         token_source: TokenSource | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(session, requester, oauth_token=token, **kwargs)
+        super().__init__(session, requester, installation=installation, oauth_token=token, **kwargs)
         self._token_source = token_source
 
     async def _request(

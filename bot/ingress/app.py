@@ -1,4 +1,4 @@
-"""The aiohttp application: /webhooks/<source>, /healthz, /readyz."""
+"""The aiohttp application: /webhooks/<source>, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from bot.ingress.registry import (
     harbor_envelopes,
 )
 from bot.logs import get_logger
+from bot.metrics.definitions import DELIVERIES_ACCEPTED, DELIVERIES_REFUSED, RefusalReason
+from bot.metrics.server import metrics_endpoint
 from bot.pipeline.bus import BusUnavailable, EventProducer
 from bot.settings import Settings
 from schemas.envelope import Envelope
@@ -59,6 +61,7 @@ def create_app(settings: Settings, producer: EventProducer) -> web.Application:
     app.router.add_post("/webhooks/{source:.+}", receive_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     return app
 
 
@@ -82,6 +85,7 @@ async def receive_webhook(request: web.Request) -> web.Response:
         envelopes = parser(headers, body, settings)
     except Refused as refused:
         log.warning("webhook.refused", source=source, status=refused.status, reason=refused.message)
+        DELIVERIES_REFUSED.labels(source=_known(source), reason=refused.reason).inc()
         return web.json_response({"error": refused.message}, status=refused.status)
 
     producer = request.app[PRODUCER_KEY]
@@ -90,6 +94,7 @@ async def receive_webhook(request: web.Request) -> web.Response:
             await producer.send_envelope(envelope)
         except BusUnavailable as exc:
             log.error("webhook.unavailable", delivery=envelope.id, source=source, reason=str(exc))
+            DELIVERIES_REFUSED.labels(source=source, reason=RefusalReason.BROKER_UNAVAILABLE).inc()
             return web.json_response(
                 {"error": "event store unavailable; retry later"},
                 status=503,
@@ -103,10 +108,16 @@ async def receive_webhook(request: web.Request) -> web.Response:
             action=envelope.action,
             subject=envelope.subject,
         )
+        DELIVERIES_ACCEPTED.labels(source=source).inc()
     ids = [e.id for e in envelopes]
     # GitHub shows a ping's answer in its UI; 200 there reads better than 202.
     status = 200 if [e.event for e in envelopes] == ["ping"] else 202
     return web.json_response({"accepted": ids}, status=status)
+
+
+def _known(source: str) -> str:
+    # The path is the sender's to choose: only known sources become label values.
+    return source if source in SOURCES else "unknown"
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:

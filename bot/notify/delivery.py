@@ -18,6 +18,7 @@ from tenacity import (
 )
 
 from bot.logs import get_logger
+from bot.metrics.definitions import NOTIFICATIONS
 from bot.notify.providers import build_request, min_interval
 from bot.pipeline.dedupe import DeliveryDedupe
 from bot.pipeline.retry import HonourRetryAfter, TransientError
@@ -112,6 +113,7 @@ class Delivery:
         if name in self.revoked:
             # Reported once when it happened; from then on only counted.
             self.stats[("skipped_revoked", name)] += 1
+            NOTIFICATIONS.labels(provider=self._provider(name), outcome="skipped_revoked").inc()
             return Outcome.REVOKED
         if self._dedupe.seen(key):
             log.info("notification.duplicate", channel=name, notification=notification.id)
@@ -193,7 +195,11 @@ class Delivery:
 
     def _count(self, outcome: Outcome, name: str) -> Outcome:
         self.stats[(outcome.value, name)] += 1
+        NOTIFICATIONS.labels(provider=self._provider(name), outcome=outcome).inc()
         return outcome
+
+    def _provider(self, name: str) -> str:
+        return self._config.channels[name].provider.value
 
 
 def _log_retry(name: str, notification: Notification, state: RetryCallState) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from bot.logs import get_logger
+from bot.metrics.definitions import PRODUCE_DURATION, PRODUCE_FAILURES
 from bot.settings import Settings
 from schemas.envelope import Envelope
 
@@ -138,6 +140,7 @@ class EventProducer:
         ack_timeout: float | None = None,
     ) -> None:
         """Return only once the broker has the message; raise BusUnavailable otherwise."""
+        started = time.perf_counter()
         try:
             await asyncio.wait_for(
                 self._producer.send_and_wait(
@@ -146,7 +149,9 @@ class EventProducer:
                 ack_timeout or self._settings.produce_timeout_seconds,
             )
         except (TimeoutError, KafkaError) as exc:
+            PRODUCE_FAILURES.labels(topic=topic).inc()
             raise BusUnavailable(f"broker did not acknowledge: {type(exc).__name__}") from exc
+        PRODUCE_DURATION.labels(topic=topic).observe(time.perf_counter() - started)
 
     async def send_envelope(self, envelope: Envelope, topic: str | None = None) -> None:
         """Produce an envelope keyed by its subject."""

@@ -15,7 +15,9 @@ from bot.github.clients import GitHubClients
 from bot.github.dryrun import DryRunRecorder
 from bot.ingress.app import create_app
 from bot.logs import get_logger
-from bot.notify.service import Notifier
+from bot.metrics.monitor import BrokerMonitor
+from bot.metrics.server import Health, start_metrics_server
+from bot.notify.service import Notifier, notifier_group
 from bot.pipeline.broker import EmbeddedBroker
 from bot.pipeline.bus import EventProducer, ensure_topics
 from bot.pipeline.dispatch import discover, registry
@@ -81,20 +83,36 @@ async def serve(
         stack.push_async_callback(session.close)
 
         runner: web.AppRunner | None = None
+        health = Health(producer)
         if components.ingress:
             runner = await _start_ingress(settings, producer, bootstrap, broker is not None)
             stack.push_async_callback(runner.cleanup)
+        else:
+            # Up before the services start, so liveness answers while a group is joined.
+            metrics = await start_metrics_server(
+                settings.metrics_host, settings.metrics_port, health
+            )
+            stack.push_async_callback(metrics.cleanup)
 
         services: list[Service] = []
+        groups: dict[str, str] = {}
         if components.worker:
-            services.append(_build_worker(settings, bootstrap, session, producer))
+            worker = _build_worker(settings, bootstrap, session, producer)
+            services.append(worker)
+            groups[settings.kafka_consumer_group] = settings.topic_events
+            health.assigned.append(worker.assigned)
         if components.notifier:
-            services.append(Notifier(settings, bootstrap, session))
+            notifier = Notifier(settings, bootstrap, session)
+            services.append(notifier)
+            groups[notifier_group(settings)] = settings.topic_notifications
+            health.assigned.append(notifier.assigned)
         if components.reconciler:
             services.append(Reconciler(settings, producer, session))
+        services.append(BrokerMonitor(settings, bootstrap, producer, groups))
         for service in services:
             await service.start()
-        tasks = [asyncio.create_task(service.run()) for service in services]
+        tasks = [asyncio.create_task(s.run(), name=type(s).__name__) for s in services]
+        health.tasks.extend(tasks)
         if started is not None:
             started.set()
         stopper = asyncio.create_task(stop.wait())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass, field
 
 import structlog
@@ -14,6 +15,13 @@ from pydantic import ValidationError
 from bot.context import Context
 from bot.github.clients import GitHubClients
 from bot.logs import get_logger
+from bot.metrics.definitions import (
+    DEDUPE_HITS,
+    DLQ_PRODUCED,
+    HANDLER_RETRIES,
+    HandlerOutcome,
+    observe_handler,
+)
 from bot.pipeline.bus import MAX_MESSAGE_BYTES, BusUnavailable, EventProducer, client_params
 from bot.pipeline.dedupe import DeliveryDedupe
 from bot.pipeline.dispatch import Handler, Registry
@@ -163,6 +171,7 @@ class Worker:
         with structlog.contextvars.bound_contextvars(**fields):
             if replay_of is None and self._dedupe.seen(envelope.id):
                 log.info("event.duplicate")
+                DEDUPE_HITS.inc()
                 return
             for handler in self._registry.for_envelope(envelope):
                 # A replay from the DLQ re-runs only the handler that failed; the others
@@ -177,12 +186,14 @@ class Worker:
     ) -> None:
         attempts = 0
         handler_log = log.bind(handler=handler.name)
+        started = time.monotonic()
         try:
             async for attempt in retrying(self._settings):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
                     if attempts > 1:
                         handler_log.warning("handler.retry", attempt=attempts)
+                        HANDLER_RETRIES.labels(handler=handler.name).inc()
                     gh = await self._clients.for_envelope(envelope)
                     ctx = Context(
                         envelope=envelope,
@@ -199,7 +210,10 @@ class Worker:
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"[:1000]
             handler_log.error("handler.failed", attempts=attempts, reason=reason)
+            observe_handler(handler.name, HandlerOutcome.DEAD_LETTERED, started)
             await self._dead_letter(record, envelope, handler.name, attempts, reason)
+        else:
+            observe_handler(handler.name, HandlerOutcome.OK, started)
 
     async def _dead_letter(
         self,
@@ -232,6 +246,7 @@ class Worker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
         log.warning("event.dead_lettered", handler=handler, attempts=attempts, reason=reason)
+        DLQ_PRODUCED.labels(handler=handler).inc()
         await self._announce_dead_letter(key, envelope, handler, attempts, reason, record)
 
     async def _announce_dead_letter(

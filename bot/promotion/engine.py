@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.gitops.edits import EditError
 from bot.gitops.identifiers import InvalidIdentifier
 from bot.gitops.templates import TemplateError
+from bot.metrics.definitions import GATE_RESULTS, PROMOTIONS
 from bot.mlflow.client import MlflowClient
 from bot.pipeline.retry import PermanentError, TransientError
 from bot.promotion import gitdata
@@ -98,6 +99,7 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         )
         closed = await close_superseded(gh, repo, branch, why)
         await _audit(ctx, request, Outcome.ALREADY_DEPLOYED, deployed, None, closed)
+        PROMOTIONS.labels(pipeline.name, stage.name, Outcome.ALREADY_DEPLOYED).inc()
         ctx.log.info(
             "promotion.already_deployed", pipeline=pipeline.name, stage=stage.name, closed=closed
         )
@@ -123,6 +125,7 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         outcome = Outcome.UNCHANGED
     result = PromotionResult(outcome, deployed, pull, head_sha)
     await _audit(ctx, request, outcome, deployed, result)
+    PROMOTIONS.labels(pipeline.name, stage.name, outcome).inc()
     ctx.log.info(
         "promotion.done",
         outcome=outcome.value,
@@ -190,6 +193,7 @@ async def run_model_gate(
     result = gate_result(rows, candidate.model.version, deployed.version)
     repo = RepoRef.parse(stage.repo)
     await publish_check(gh, repo.owner, repo.name, head_sha, result)
+    GATE_RESULTS.labels(pipeline.name, stage.name, result.conclusion.value).inc()
     subject = f"pipeline/{pipeline.name}/{stage.name}"
     await ctx.audit(
         AuditRecord(
@@ -294,6 +298,7 @@ async def _failed(ctx: Context, request: PromotionRequest, deployed: Deployed, w
             reason=why,
         )
     )
+    PROMOTIONS.labels(pipeline.name, stage.name, "failed").inc()
     await ctx.notify(
         Notification(
             kind=NotificationKind.PROMOTION_FAILED,

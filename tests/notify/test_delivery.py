@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from bot.notify.delivery import Delivery, Outcome, parse_retry_after
@@ -158,3 +159,25 @@ def test_retry_after_http_date() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     header = format_datetime(now + timedelta(seconds=30), usegmt=True)
     assert parse_retry_after(header, now=now.timestamp()) == 30.0
+
+
+async def test_outcomes_are_counted_by_provider(
+    session: aiohttp.ClientSession, receivers: Receivers
+) -> None:
+    """ferrybot_notifications_total counts delivered, duplicate, revoked and skipped by provider."""
+
+    def counted(outcome: str) -> float:
+        labels = {"provider": "discord", "outcome": outcome}
+        return REGISTRY.get_sample_value("ferrybot_notifications_total", labels) or 0.0
+
+    outcomes = ("delivered", "duplicate", "revoked", "skipped_revoked")
+    before = {outcome: counted(outcome) for outcome in outcomes}
+    sender = delivery(session, receivers, "discord", min_interval_seconds=0)
+    assert await sender.deliver("ch", note("one")) is Outcome.DELIVERED
+    assert await sender.deliver("ch", note("one")) is Outcome.DUPLICATE
+    receivers.revoke("discord", "ch", 404)
+    assert await sender.deliver("ch", note("two")) is Outcome.REVOKED
+    assert await sender.deliver("ch", note("three")) is Outcome.REVOKED
+    assert {outcome: counted(outcome) - before[outcome] for outcome in outcomes} == dict.fromkeys(
+        outcomes, 1.0
+    )

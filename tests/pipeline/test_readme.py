@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_generated_tables_are_current() -> None:
-    """The README's settings and command tables are generated from the code, and current."""
+    """The README's settings, command and metrics tables are generated from the code."""
     check = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "readme_tables.py"), "--check"],
         capture_output=True,

@@ -37,6 +37,7 @@ def _worker_env(settings: Settings, private_key: str) -> dict[str, str]:
             "FERRYBOT_RETRY_MAX_WAIT_SECONDS": "0.2",
             "FERRYBOT_LOG_FORMAT": "json",
             "FERRYBOT_STATE_DIR": str(settings.state_dir),
+            "FERRYBOT_METRICS_PORT": "0",
         }
     )
     return env

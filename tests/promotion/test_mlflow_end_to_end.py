@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prometheus_client import REGISTRY
+
 from bot.promotion.gate import CHECK_NAME
 from schemas.notification import Notification
 from tests.fakegithub.server import FakeGitHub
@@ -82,6 +84,7 @@ async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
         bot={"pipelines": _pipelines(model)},
     )
     url = f"http://{settings.http_host}:{settings.http_port}/webhooks/mlflow"
+    counted_before = _promotion_metrics()
     async with running_bot(settings):
         hook = mlflow_server.add_webhook(
             "ferrybot", url, SECRET, [("model_version_alias", "created")]
@@ -159,3 +162,28 @@ async def test_alias_set_in_mlflow_opens_one_pr_and_gates_it(
     kinds = [Notification.from_bytes(n.value or b"").kind.value for n in notifications]
     assert sorted(kinds) == ["gate_failed", "gate_failed", "promotion_opened", "promotion_opened"]
     assert SECRET not in " ".join(r.model_dump_json() for r in records)
+    counted = _promotion_metrics()
+    assert {key: counted[key] - counted_before[key] for key in counted} == {
+        ("promotions", "opened"): 1,
+        ("promotions", "updated"): 1,
+        ("promotions", "unchanged"): 1,
+        ("promotions", "already_deployed"): 1,
+        ("promotions", "failed"): 0,
+        ("gate_results", "success"): 2,
+        ("gate_results", "failure"): 2,
+    }
+
+
+def _promotion_metrics() -> dict[tuple[str, str], float]:
+    """ferrybot_promotions_total and ferrybot_gate_results_total of churn → staging."""
+    where = {"pipeline": "churn", "stage": "staging"}
+    found: dict[tuple[str, str], float] = {}
+    for outcome in ("opened", "updated", "unchanged", "already_deployed", "failed"):
+        labels = {**where, "outcome": outcome}
+        value = REGISTRY.get_sample_value("ferrybot_promotions_total", labels)
+        found[("promotions", outcome)] = value or 0.0
+    for conclusion in ("success", "failure"):
+        labels = {**where, "conclusion": conclusion}
+        value = REGISTRY.get_sample_value("ferrybot_gate_results_total", labels)
+        found[("gate_results", conclusion)] = value or 0.0
+    return found

@@ -93,6 +93,8 @@ def bus_settings(bootstrap: str, **overrides: object) -> Settings:
         "kafka_enable_idempotence": bool(os.environ.get(REAL_KAFKA_ENV)),
         "kafka_metadata_max_age_ms": 5000,
         "retry_max_wait_seconds": 0.2,
+        # In-process workers without an ingress serve /metrics too: any free port.
+        "metrics_port": 0,
         **unique_topics(),
     }
     values.update(overrides)

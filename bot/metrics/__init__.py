@@ -1,0 +1,1 @@
+"""Prometheus metrics: their definitions, the /metrics endpoint, the broker and lag probes."""
