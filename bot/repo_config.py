@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from ruamel.yaml.error import YAMLError
 
 from bot.bounded_yaml import YAMLTooLarge, load_bounded_yaml
+from bot.github.limits import COMMENT_BODY, fit
 from bot.pipeline.retry import is_transient
 from schemas.config import BotConfig
 
@@ -166,9 +167,12 @@ async def report_problem(
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",
         url_vars={"owner": owner, "repo": repo, "issue_number": str(number)},
         data={
-            "body": f"ferrybot is using the central configuration for this repository: "
-            f"{result.problem}. Fix the file on the default branch to apply its settings.\n\n"
-            f"{marker}"
+            "body": fit(
+                f"ferrybot is using the central configuration for this repository: "
+                f"{result.problem}. Fix the file on the default branch to apply its settings.",
+                COMMENT_BODY,
+                keep=f"\n\n{marker}",
+            )
         },
     )
     return True

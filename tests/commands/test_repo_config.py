@@ -148,3 +148,16 @@ async def test_a_file_github_refuses_to_serve_is_reported_not_dead_lettered(bot:
     assert len(reports) == 1
     assert "could not be read (GitHub answered 403)" in reports[0]
     assert "do-not-merge/hold" in bot.fake.labels(OWNER, REPO, pr.number)
+
+
+async def test_a_report_naming_thousands_of_keys_fits_in_one_comment(bot: Bot) -> None:
+    """1,300 refused keys (61 KB of file): the report is cut to GitHub's 65,536 characters."""
+    bot.config = _central()
+    keys = "".join(f"  a_long_setting_name_that_is_refused_{n:04}: 1\n" for n in range(1300))
+    bot.fake.commit_files(OWNER, REPO, "main", {FILE: "policy:\n" + keys})
+    pr = bot.fake.add_pull(OWNER, REPO, head="keys", title="feat: keys", user="author")
+    await bot.deliver("pull_request", pull_payload(pr))
+    (report,) = [c.body for c in bot.fake.comments(OWNER, REPO, pr.number) if FILE in c.body]
+    assert len(report) <= 65_536
+    assert "`policy.a_long_setting_name_that_is_refused_0000`" in report
+    assert report.endswith("-->") and "ferrybot:repo-config sha=" in report
