@@ -1,4 +1,4 @@
-"""Safe YAML loading for files a repository controls: nesting and alias expansion bounded."""
+"""YAML loading for files a repository controls: nesting and alias expansion bounded."""
 
 from __future__ import annotations
 
@@ -18,46 +18,47 @@ class YAMLTooLarge(ValueError):
         self.line = line
 
 
-def load_bounded_yaml(text: str, *, max_depth: int, max_nodes: int) -> Any:
-    """The one document in `text`, safe-loaded; YAMLTooLarge when it is too deep or too big.
+def bounded_yaml(typ: str, *, max_depth: int, max_nodes: int) -> YAML:
+    """A ruamel loader (`safe` or `rt`) whose loads raise YAMLTooLarge past the bounds.
 
     Depth and size count aliases as if they were written out: a few lines of anchors can
     otherwise stand for millions of values ("billion laughs"), or for nesting far deeper
     than the text shows, and everything that walks the result afterwards would pay for it.
+    Each document is measured as soon as it is composed, before anything is constructed.
     Other malformed YAML raises ruamel's YAMLError, as before.
     """
     # pure=True: the C parser composes in C, out of reach of both bounds.
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ=typ, pure=True)
     yaml.max_depth = max_depth
-    yaml.Composer = _MeasuringComposer
-    try:
-        loaded = yaml.load(text)
-    except MaxDepthExceededError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-        raise YAMLTooLarge(f"nests deeper than {max_depth} levels", line) from None
-    composer = yaml.composer
-    assert isinstance(composer, _MeasuringComposer)
-    if composer.root is not None:
-        size, height = composer.measure(composer.root)
-        line = composer.root.start_mark.line + 1
-        if height > max_depth:
-            raise YAMLTooLarge(f"nests deeper than {max_depth} levels through aliases", line)
-        if size > max_nodes:
-            raise YAMLTooLarge(f"holds more than {max_nodes} values (aliases counted)", line)
-    return loaded
+
+    class Bounded(_MeasuringComposer):
+        limits = (max_depth, max_nodes)
+
+    yaml.Composer = Bounded
+    return yaml
+
+
+def load_bounded_yaml(text: str, *, max_depth: int, max_nodes: int) -> Any:
+    """The one document in `text`, safe-loaded; YAMLTooLarge when it is too deep or too big."""
+    return bounded_yaml("safe", max_depth=max_depth, max_nodes=max_nodes).load(text)
 
 
 class _MeasuringComposer(Composer):
     """ruamel's composer, noting each node's size and height with aliases written out."""
 
+    limits: tuple[int, int]
+
     def __init__(self, loader: Any = None) -> None:
         super().__init__(loader)
         self._measured: dict[int, tuple[int, int]] = {}
-        self.root: Node | None = None
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         alias = self.parser.check_event(AliasEvent)
-        node = super().compose_node(parent, index)
+        try:
+            node = super().compose_node(parent, index)
+        except MaxDepthExceededError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+            raise YAMLTooLarge(f"nests deeper than {self.limits[0]} levels", line) from None
         if alias:
             if id(node) not in self._measured:
                 # The anchored node is still being composed: it contains itself.
@@ -70,12 +71,17 @@ class _MeasuringComposer(Composer):
                 height = max(height, child_height + 1)
             self._measured[id(node)] = (size, height)
         if parent is None:
-            self.root = node
+            self._check_document(node)
         return node
 
-    def measure(self, node: Node) -> tuple[int, int]:
-        """(values, levels) of a composed node, aliases expanded."""
-        return self._measured[id(node)]
+    def _check_document(self, root: Node) -> None:
+        size, height = self._measured[id(root)]
+        max_depth, max_nodes = self.limits
+        line = root.start_mark.line + 1
+        if height > max_depth:
+            raise YAMLTooLarge(f"nests deeper than {max_depth} levels through aliases", line)
+        if size > max_nodes:
+            raise YAMLTooLarge(f"holds more than {max_nodes} values (aliases counted)", line)
 
 
 def _children(node: Node) -> list[Node]:
