@@ -12,8 +12,10 @@ from bot.ingress.errors import Refused
 # once per level (RecursionError near 1,000), and pydantic, which reads envelopes back off
 # Kafka, gives up near 200: a bound far below both keeps every accepted body readable later.
 MAX_JSON_DEPTH: Final = 64
-# A JSON string, escapes included; brackets inside strings do not nest anything.
-_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
+# A JSON string, escapes included; brackets inside strings do not nest anything. An
+# unterminated one runs to the end (the body is then invalid JSON anyway): a match that could
+# fail would be retried from every later quote, and `"\"\"\"…` would take quadratic time.
+_STRING = re.compile(rb'"(?:[^"\\]++|\\(?s:.)?)*+(?:"|\Z)')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENING = frozenset(b"[{")
 

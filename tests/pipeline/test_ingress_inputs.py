@@ -205,3 +205,17 @@ async def test_a_repeated_identity_header_is_400_and_produces_nothing(
     assert (await _post(server, path, body, headers))[0] == 202
     records = await read_topic(settings, kafka_bootstrap, settings.topic_events, expect=1)
     assert len(records) == 1
+
+
+@pytest.mark.parametrize("source", ["github", "mlflow"])
+async def test_a_body_of_escaped_quotes_is_refused_in_one_pass(
+    ingress: tuple[Settings, TestServer], kafka_bootstrap: str, source: str
+) -> None:
+    """2 MB of `\\"` after one quote (a string that never ends): 400 as invalid JSON, at once
+    rather than after retrying the scan from each of its million quotes."""
+    settings, server = ingress
+    path, authenticate = SOURCES[source]
+    body = b'{"a": "' + b'\\"' * 1_000_000
+    status, text = await _post(server, path, body, authenticate(body))
+    assert (status, json.loads(text)["error"]) == (400, "body is not valid JSON")
+    assert await read_topic(settings, kafka_bootstrap, settings.topic_events, 0, 1.0) == []
