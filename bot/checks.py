@@ -16,6 +16,7 @@ from bot.github.limits import (
     ANNOTATIONS_PER_REQUEST,
     CHECK_SUMMARY,
     CHECK_TEXT,
+    CHECK_TITLE,
     STATUS_DESCRIPTION,
     fit,
 )
@@ -51,7 +52,10 @@ class CheckResult:
         the rest are listed in the text.
         """
         shown = self.annotations[:ANNOTATIONS_PER_REQUEST]
-        output: dict[str, Any] = {"title": self.title, "summary": fit(self.summary, CHECK_SUMMARY)}
+        output: dict[str, Any] = {
+            "title": fit(self.title, CHECK_TITLE),
+            "summary": fit(self.summary, CHECK_SUMMARY, in_bytes=True),
+        }
         text = _text_and_listing(self.text or "", self.annotations[ANNOTATIONS_PER_REQUEST:])
         if text:
             output["text"] = text
@@ -62,20 +66,20 @@ class CheckResult:
 
 def _fitted_annotation(annotation: dict[str, Any]) -> dict[str, Any]:
     fitted = dict(annotation)
-    for key, limit in (
-        ("message", ANNOTATION_MESSAGE),
-        ("raw_details", ANNOTATION_MESSAGE),
-        ("title", ANNOTATION_TITLE),
+    for key, limit, in_bytes in (
+        ("message", ANNOTATION_MESSAGE, True),
+        ("raw_details", ANNOTATION_MESSAGE, True),
+        ("title", ANNOTATION_TITLE, False),
     ):
         if isinstance(fitted.get(key), str):
-            fitted[key] = fit(fitted[key], limit)
+            fitted[key] = fit(fitted[key], limit, in_bytes=in_bytes)
     return fitted
 
 
 def _text_and_listing(text: str, rest: list[dict[str, Any]]) -> str:
     """The run's text, then the annotations GitHub would not take, one plain line each."""
     if not rest:
-        return fit(text, CHECK_TEXT)
+        return fit(text, CHECK_TEXT, in_bytes=True)
     lines = "\n".join(
         f"{item.get('path')}:{item.get('start_line')}: "
         + fit(" ".join(str(item.get("message", "")).split()), _LISTED_MESSAGE)
@@ -86,7 +90,10 @@ def _text_and_listing(text: str, rest: list[dict[str, Any]]) -> str:
     fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", lines)), default=0))
     intro = f"{len(rest)} more findings than GitHub shows as annotations:\n\n{fence}text\n"
     return fit(
-        f"{text}\n\n{intro}{lines}" if text else intro + lines, CHECK_TEXT, keep=f"\n{fence}"
+        f"{text}\n\n{intro}{lines}" if text else intro + lines,
+        CHECK_TEXT,
+        keep=f"\n{fence}",
+        in_bytes=True,
     )
 
 
@@ -130,7 +137,7 @@ async def _publish_check_run(
     if (
         existing.get("status") == "completed"
         and existing.get("conclusion") == result.conclusion.value
-        and current.get("title") == result.title
+        and current.get("title") == body["output"]["title"]
         and current.get("summary") == body["output"]["summary"]
     ):
         return str(previous)  # a redelivery: the run already says exactly this

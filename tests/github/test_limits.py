@@ -44,17 +44,31 @@ def test_fit_keeps_whole_lines_and_counts_the_rest(
     assert fit(text, limit, keep=keep) == expected
 
 
-def test_fit_never_exceeds_the_limit_and_always_keeps_the_tail() -> None:
-    """Over 5,000 random texts: within the limit, `keep` at the end, fitting text untouched."""
+@pytest.mark.parametrize("in_bytes", [False, True], ids=["characters", "utf8-bytes"])
+def test_fit_never_exceeds_the_limit_and_always_keeps_the_tail(in_bytes: bool) -> None:
+    """Over 5,000 random texts of 1- to 4-byte characters: within the limit (in the unit
+    asked for), `keep` at the end, a text that fits untouched."""
     rng = random.Random(8)
+
+    def size(text: str) -> int:
+        return len(text.encode()) if in_bytes else len(text)
+
     for _ in range(5000):
-        text = "\n".join("y" * rng.randint(0, 40) for _ in range(rng.randint(1, 60)))
-        limit = rng.randint(2, 500)
+        text = "\n".join(
+            rng.choice("yé€😀") * rng.randint(0, 40) for _ in range(rng.randint(1, 60))
+        )
+        limit = rng.randint(1, 500)
         keep = "k" * rng.randint(0, min(limit - 1, 30))
-        fitted = fit(text, limit, keep=keep)
-        assert len(fitted) <= limit and fitted.endswith(keep)
-        if len(text) + len(keep) <= limit:
+        fitted = fit(text, limit, keep=keep, in_bytes=in_bytes)
+        assert size(fitted) <= limit and fitted.endswith(keep)
+        if size(text) + size(keep) <= limit:
             assert fitted == text + keep
+
+
+def test_fit_in_bytes_never_splits_a_character() -> None:
+    """Cut by UTF-8 size, a two-byte character that would be halved is left out whole."""
+    assert fit("é" * 10, 8, in_bytes=True) == "éé…"
+    assert fit("é" * 10, 8) == "ééééééé…"
 
 
 def test_fit_refuses_a_tail_longer_than_the_limit() -> None:
@@ -90,15 +104,17 @@ def _annotation(line: int) -> dict[str, Any]:
 async def test_a_check_run_over_every_limit_is_published_once_within_them(
     gh: GitHubAPI, fake_github: FakeGitHub
 ) -> None:
-    """70k of summary and 60 long annotations: 50 annotations, the other 10 listed in the
-    text, summary fitted; publishing the same verdict again writes nothing."""
+    """96 KB of summary, a 314-character title and 60 long annotations: 50 annotations, the
+    other 10 listed in the text, summary and title fitted; the same verdict again writes
+    nothing."""
     pr = fake_github.add_pull("acme", "app", head="big", title="feat: big")
     assert pr.pull is not None
-    summary = "\n".join(f"- finding {n} " + "s" * 60 for n in range(1000))
+    # 36,000 characters but 96,000 bytes, which is what GitHub counts.
+    summary = "\n".join(f"- finding {n:03} " + "😀" * 20 for n in range(1000))
     result = CheckResult(
         "ferrybot/manifests",
         Conclusion.FAILURE,
-        "Many problems",
+        "Many problems " + "t" * 300,
         summary,
         annotations=[_annotation(line) for line in range(1, 61)],
     )
@@ -108,7 +124,8 @@ async def test_a_check_run_over_every_limit_is_published_once_within_them(
     assert [r for r in fake_github.requests if r[0] in ("POST", "PATCH")] == writes
     (run,) = fake_github.check_runs("acme", "app", pr.pull.head_sha)
     output = run.output
-    assert len(output["summary"]) <= 65_535 and output["summary"].endswith("more lines")
+    assert len(output["summary"].encode()) <= 65_535 and output["summary"].endswith("more lines")
+    assert len(output["title"]) == 255 and output["title"].endswith("…")
     assert len(output["annotations"]) == 50
     assert all(len(a["message"].encode()) <= 64 * 1024 for a in output["annotations"])
     assert all(len(a["title"]) <= 255 for a in output["annotations"])
