@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.signatures import sign_github, sign_mlflow
 from schemas.envelope import Envelope
 from tests.support.broker import bus_settings
-from tests.support.payloads import load_webhook
+from tests.support.payloads import DATA, load_webhook
 from tests.support.topics import read_topic
 
 GITHUB_SECRET = "github-secret-0123"
@@ -28,6 +28,7 @@ MLFLOW_SECRET = "mlflow-secret-0123"
 DIST_TOKEN = "dist-token-0123456789"
 HARBOR_TOKEN = "harbor-token-0123456789"
 HUB_TOKEN = "hub-url-token-0123456789"
+ALERTMANAGER_TOKEN = "alertmanager-token-0123"
 
 Headers = list[tuple[str, str]]
 # A source: its path, and the headers that authenticate a given body to it.
@@ -59,6 +60,10 @@ def _harbor(body: bytes) -> Headers:
     return [("Authorization", HARBOR_TOKEN)]
 
 
+def _alertmanager(body: bytes) -> Headers:
+    return [("Authorization", f"Bearer {ALERTMANAGER_TOKEN}")]
+
+
 def _no_headers(body: bytes) -> Headers:
     return []
 
@@ -66,6 +71,7 @@ def _no_headers(body: bytes) -> Headers:
 SOURCES: dict[str, SourceCase] = {
     "github": ("/webhooks/github", _github),
     "mlflow": ("/webhooks/mlflow", _mlflow),
+    "alertmanager": ("/webhooks/alertmanager", _alertmanager),
     "distribution": ("/webhooks/registry/distribution", _distribution),
     "harbor": ("/webhooks/registry/harbor", _harbor),
     "docker-hub": (f"/webhooks/registry/docker-hub/{HUB_TOKEN}", _no_headers),
@@ -90,6 +96,10 @@ def _valid_body(source: str, deep: object) -> dict[str, object]:
     if source == "distribution":
         target = {"repository": "acme/app", "tag": "v1", "mediaType": "x", "deep": deep}
         return {"events": [{"id": "e-deep", "action": "push", "target": target}]}
+    if source == "alertmanager":
+        # The captured firing notification; its envelopes keep the alert, not the whole body.
+        captured = json.loads((DATA / "alertmanager" / "firing.json").read_text())["body"]
+        return {**captured, "deep": deep}
     if source == "harbor":
         data = {"repository": {"repo_full_name": "acme/app"}, "resources": [{"tag": "v1"}]}
         return {"type": "PUSH_ARTIFACT", "occur_at": 1, "event_data": data, "deep": deep}
@@ -104,6 +114,7 @@ async def ingress(kafka_bootstrap: str) -> AsyncIterator[tuple[Settings, TestSer
         mlflow_webhook_secrets=MLFLOW_SECRET,
         registry_webhook_tokens={"distribution": DIST_TOKEN, "harbor": HARBOR_TOKEN},
         dockerhub_url_token=HUB_TOKEN,
+        alertmanager_tokens=ALERTMANAGER_TOKEN,
     )
     await ensure_topics(settings, kafka_bootstrap)
     producer = EventProducer(settings, kafka_bootstrap)
@@ -161,7 +172,9 @@ async def test_a_body_at_the_depth_bound_is_accepted_and_readable_downstream(
     status, text = await _post(server, path, body, authenticate(body))
     assert status == 202, text
     records = await read_topic(settings, kafka_bootstrap, settings.topic_events, expect=1)
-    assert _depth(Envelope.from_bytes(records[0].value or b"").payload) >= MAX_JSON_DEPTH - 1
+    envelope = Envelope.from_bytes(records[0].value or b"")
+    if source != "alertmanager":
+        assert _depth(envelope.payload) >= MAX_JSON_DEPTH - 1
     over = json.dumps(_valid_body(source, _nested(room + 1))).encode()
     assert (await _post(server, path, over, authenticate(over)))[0] == 400
 
@@ -181,6 +194,7 @@ IDENTITY_CASES = [
     ("mlflow", "X-MLflow-Delivery-Id"),
     ("mlflow", "X-MLflow-Timestamp"),
     ("mlflow", "X-MLflow-Signature"),
+    ("alertmanager", "Authorization"),
     ("distribution", "Authorization"),
     ("harbor", "Authorization"),
 ]
