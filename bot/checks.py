@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -9,9 +10,19 @@ from typing import Any
 import gidgethub
 from gidgethub.abc import GitHubAPI
 
-# GitHub truncates nothing for us: it refuses output over these sizes with a 422.
-MAX_SUMMARY = 65_535
-MAX_STATUS_DESCRIPTION = 140
+from bot.github.limits import (
+    ANNOTATION_MESSAGE,
+    ANNOTATION_TITLE,
+    ANNOTATIONS_PER_REQUEST,
+    CHECK_SUMMARY,
+    CHECK_TEXT,
+    CHECK_TITLE,
+    STATUS_DESCRIPTION,
+    fit,
+)
+
+# A finding past the 50 annotations gets one line of the text: its message, cut to this.
+_LISTED_MESSAGE = 300
 
 
 class Conclusion(StrEnum):
@@ -34,14 +45,56 @@ class CheckResult:
     annotations: list[dict[str, Any]] = field(default_factory=list)
 
     def output(self) -> dict[str, Any]:
-        """The check run `output` object."""
-        output: dict[str, Any] = {"title": self.title, "summary": self.summary[:MAX_SUMMARY]}
-        if self.text:
-            output["text"] = self.text[:MAX_SUMMARY]
-        if self.annotations:
-            # GitHub accepts at most 50 annotations per request.
-            output["annotations"] = self.annotations[:50]
+        """The check run `output` object, within GitHub's limits.
+
+        GitHub takes 50 annotations per request and appends those of every update to the
+        run's list, so a re-published verdict would repeat them: the first 50 are annotations,
+        the rest are listed in the text.
+        """
+        shown = self.annotations[:ANNOTATIONS_PER_REQUEST]
+        output: dict[str, Any] = {
+            "title": fit(self.title, CHECK_TITLE),
+            "summary": fit(self.summary, CHECK_SUMMARY, in_bytes=True),
+        }
+        text = _text_and_listing(self.text or "", self.annotations[ANNOTATIONS_PER_REQUEST:])
+        if text:
+            output["text"] = text
+        if shown:
+            output["annotations"] = [_fitted_annotation(item) for item in shown]
         return output
+
+
+def _fitted_annotation(annotation: dict[str, Any]) -> dict[str, Any]:
+    fitted = dict(annotation)
+    for key, limit, in_bytes in (
+        ("message", ANNOTATION_MESSAGE, True),
+        ("raw_details", ANNOTATION_MESSAGE, True),
+        ("title", ANNOTATION_TITLE, False),
+    ):
+        if isinstance(fitted.get(key), str):
+            fitted[key] = fit(fitted[key], limit, in_bytes=in_bytes)
+    return fitted
+
+
+def _text_and_listing(text: str, rest: list[dict[str, Any]]) -> str:
+    """The run's text, then the annotations GitHub would not take, one plain line each."""
+    if not rest:
+        return fit(text, CHECK_TEXT, in_bytes=True)
+    lines = "\n".join(
+        f"{item.get('path')}:{item.get('start_line')}: "
+        + fit(" ".join(str(item.get("message", "")).split()), _LISTED_MESSAGE)
+        for item in rest
+    )
+    # A fence longer than any backtick run inside, so no message can end it early; it is
+    # closed even when the listing is cut.
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", lines)), default=0))
+    intro = f"{len(rest)} more findings than GitHub shows as annotations:\n\n{fence}text\n"
+    return fit(
+        f"{text}\n\n{intro}{lines}" if text else intro + lines,
+        CHECK_TEXT,
+        keep=f"\n{fence}",
+        in_bytes=True,
+    )
 
 
 async def publish_check(
@@ -84,7 +137,7 @@ async def _publish_check_run(
     if (
         existing.get("status") == "completed"
         and existing.get("conclusion") == result.conclusion.value
-        and current.get("title") == result.title
+        and current.get("title") == body["output"]["title"]
         and current.get("summary") == body["output"]["summary"]
     ):
         return str(previous)  # a redelivery: the run already says exactly this
@@ -129,6 +182,6 @@ async def publish_status(
         data={
             "state": state,
             "context": result.name,
-            "description": result.title[:MAX_STATUS_DESCRIPTION],
+            "description": fit(result.title, STATUS_DESCRIPTION),
         },
     )

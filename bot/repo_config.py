@@ -10,13 +10,19 @@ from typing import Any
 import gidgethub
 from gidgethub.abc import GitHubAPI
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from bot.bounded_yaml import YAMLTooLarge, load_bounded_yaml
+from bot.github.limits import COMMENT_BODY, fit
+from bot.pipeline.retry import is_transient
 from schemas.config import BotConfig
 
 _MARKER = "<!-- ferrybot:repo-config sha={sha} -->"
 MAX_FILE_BYTES = 64 * 1024
+# A repo file sets a few dotted keys, a handful of levels deep. These bounds are far above
+# that and far below what would make loading, merging or validating it recurse or run long.
+MAX_DEPTH = 32
+MAX_VALUES = 10_000
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,12 @@ async def effective_config(gh: GitHubAPI, central: BotConfig, owner: str, repo: 
     except gidgethub.BadRequest as exc:
         if int(exc.status_code) == 404:
             return RepoConfig(central)
-        raise
+        if is_transient(exc):
+            raise
+        # Say so on the PR rather than dead-letter every handler that reads the config.
+        return RepoConfig(
+            central, f"`{policy.path}` could not be read (GitHub answered {int(exc.status_code)})"
+        )
     sha = str(item.get("sha", "")) if isinstance(item, dict) else ""
     try:
         data = _load(item, policy.path)
@@ -59,18 +70,34 @@ async def effective_config(gh: GitHubAPI, central: BotConfig, owner: str, repo: 
 def _load(item: Any, path: str) -> dict[str, Any]:
     if not isinstance(item, dict) or item.get("type") != "file":
         raise ValueError(f"`{path}` is not a file")
+    too_big = ValueError(f"`{path}` is larger than {MAX_FILE_BYTES // 1024} KiB")
+    # The size GitHub states comes first: over 1 MB the contents API sends no content at all.
     if int(item.get("size", 0)) > MAX_FILE_BYTES:
-        raise ValueError(f"`{path}` is larger than {MAX_FILE_BYTES // 1024} KiB")
+        raise too_big
     try:
-        text = base64.b64decode(item.get("content", "")).decode("utf-8")
+        raw = base64.b64decode(item.get("content", ""))
+        if len(raw) > MAX_FILE_BYTES:
+            raise too_big
+        text = raw.decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise ValueError(f"`{path}` is not UTF-8 text") from None
+    return parse_repo_file(text, path)
+
+
+def parse_repo_file(text: str, path: str) -> dict[str, Any]:
+    """The repo file's settings, bounded in depth and size; ValueError saying what is wrong."""
     try:
-        loaded = YAML(typ="safe").load(text)
+        loaded = load_bounded_yaml(text, max_depth=MAX_DEPTH, max_nodes=MAX_VALUES)
+    except YAMLTooLarge as exc:
+        where = f" at line {exc.line}" if exc.line is not None else ""
+        raise ValueError(f"`{path}` {exc}{where}") from None
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ValueError(f"`{path}` is not valid YAML{where}") from None
+    except ValueError as exc:
+        # ruamel's constructors raise plain ValueErrors for values such as `2001-13-45`.
+        raise ValueError(f"`{path}` holds a value YAML cannot read: {exc}") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
@@ -140,9 +167,12 @@ async def report_problem(
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",
         url_vars={"owner": owner, "repo": repo, "issue_number": str(number)},
         data={
-            "body": f"ferrybot is using the central configuration for this repository: "
-            f"{result.problem}. Fix the file on the default branch to apply its settings.\n\n"
-            f"{marker}"
+            "body": fit(
+                f"ferrybot is using the central configuration for this repository: "
+                f"{result.problem}. Fix the file on the default branch to apply its settings.",
+                COMMENT_BODY,
+                keep=f"\n\n{marker}",
+            )
         },
     )
     return True

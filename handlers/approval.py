@@ -15,6 +15,7 @@ from bot.commands.framework import CommandRefused, Invocation, PullState
 from bot.commands.labels import add_labels, remove_label
 from bot.commands.rechecks import recheck
 from bot.context import Context
+from bot.github.limits import COMMENT_BODY, fit
 from bot.pipeline.dispatch import on
 from bot.repo_config import effective_config
 from schemas.config import BotConfig
@@ -79,7 +80,7 @@ def render_comment(approvals: Approvals, labels: set[str], config: BotConfig) ->
         ]
     )
     state = json.dumps({"lgtm": approvals.lgtm, "approved": approvals.approved})
-    return "\n".join(lines) + f"\n\n<!-- ferrybot:approval {state} -->"
+    return fit("\n".join(lines), COMMENT_BODY, keep=f"\n\n<!-- ferrybot:approval {state} -->")
 
 
 async def _find_comment(

@@ -9,9 +9,15 @@ from typing import Any
 
 import kubernetes_validate
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from bot.bounded_yaml import YAMLTooLarge, bounded_yaml
+
+# Far deeper and larger than real manifests (CRD schemas included), and far below what would
+# make validating one file recurse out of the stack or run for minutes.
+MAX_DEPTH = 100
+MAX_VALUES = 200_000
 
 
 @dataclass(frozen=True)
@@ -31,10 +37,12 @@ def supported_versions() -> list[str]:
 
 def validate_manifest(text: str, version: str, strict: bool) -> list[Finding]:
     """Every problem in a multi-document YAML text; an empty list means it is fine."""
-    yaml = YAML(typ="rt")
+    yaml = bounded_yaml("rt", max_depth=MAX_DEPTH, max_nodes=MAX_VALUES)
     yaml.allow_duplicate_keys = False
     try:
         documents = list(yaml.load_all(text))
+    except YAMLTooLarge as exc:
+        return [Finding(exc.line or 1, f"not validated: the YAML {exc}")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1

@@ -68,7 +68,7 @@ def _annotation(path: str, finding: Finding) -> dict[str, Any]:
         "start_line": finding.line,
         "end_line": finding.line,
         "annotation_level": finding.level,
-        "message": finding.message[:64_000],
+        "message": finding.message,
         "title": "Manifest problem" if finding.level == "failure" else "Not validated",
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -136,6 +137,94 @@ async def test_invalid_body_is_refused_and_recorded(
     assert status == 422
     assert answer["message"] == "Validation Failed"
     assert caught[0].path == path
+
+
+def _check_run(message: str = "m", summary: str = "s") -> dict[str, Any]:
+    annotation = {
+        "path": "README.md",
+        "start_line": 1,
+        "end_line": 1,
+        "annotation_level": "failure",
+        "message": message,
+    }
+    output = {"title": "t", "summary": summary, "annotations": [annotation]}
+    return {"name": "x", "head_sha": "HEAD_SHA", "output": output}
+
+
+# (case, method, path, the field's name, body at GitHub's limit, body one unit over it)
+LENGTH_LIMITS = [
+    (
+        "comment body",
+        "POST",
+        f"{API}/issues/1/comments",
+        "body",
+        {"body": "x" * 65_536},
+        {"body": "x" * 65_537},
+    ),
+    (
+        "pull body",
+        "PATCH",
+        f"{API}/pulls/1",
+        "body",
+        {"body": "x" * 65_536},
+        {"body": "x" * 65_537},
+    ),
+    ("pull title", "PATCH", f"{API}/pulls/1", "title", {"title": "x" * 256}, {"title": "x" * 257}),
+    (
+        "status description",
+        "POST",
+        f"{API}/statuses/HEAD_SHA",
+        "description",
+        {"state": "success", "description": "x" * 140},
+        {"state": "success", "description": "x" * 141},
+    ),
+    (
+        "check summary in bytes",
+        "POST",
+        f"{API}/check-runs",
+        "summary",
+        _check_run(summary="é" * 32_767 + "x"),
+        _check_run(summary="é" * 32_768),
+    ),
+    (
+        "annotation message in bytes",
+        "POST",
+        f"{API}/check-runs",
+        "message",
+        _check_run("é" * (32 * 1024)),
+        _check_run("é" * (32 * 1024) + "x"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field", "at_limit", "over"),
+    [c[1:] for c in LENGTH_LIMITS],
+    ids=[c[0] for c in LENGTH_LIMITS],
+)
+async def test_text_over_githubs_documented_limit_is_422(
+    world: World, method: str, path: str, field: str, at_limit: Any, over: Any
+) -> None:
+    """Text at GitHub's documented limit is served; one more character is 422, recorded."""
+    assert world.pr.pull is not None
+    head = world.pr.pull.head_sha
+    path = path.replace("HEAD_SHA", head)
+    at_limit, over = (json.loads(json.dumps(b).replace("HEAD_SHA", head)) for b in (at_limit, over))
+    with world.fake.expect_violations() as caught:
+        status, answer = await world.gh.call(method, path, over)
+    assert status == 422
+    assert answer["errors"][0]["message"].startswith(f"{field} ")
+    assert caught[0].path == path
+    status, _ = await world.gh.call(method, path, at_limit)
+    assert status in (200, 201)
+    assert world.fake.violations == []
+
+
+def test_every_length_limit_names_a_served_operation() -> None:
+    """A typo in the limits table would silently enforce nothing."""
+    from tests.fakegithub.limits import LIMITS
+
+    assert set(LIMITS) <= set(FakeGitHub().description.operations)
 
 
 UNKNOWN_ROUTES = [

@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from bot.commands import commands
 from bot.pipeline.dispatch import discover
-from bot.repo_config import merge_overrides
+from bot.repo_config import merge_overrides, parse_repo_file
 from bot.settings import Settings, SettingsError, load_settings
 from schemas.config import BotConfig
 
@@ -80,14 +78,8 @@ def _validate_repo_file(central: BotConfig, path: Path) -> None:
     if not path.is_file():
         raise SettingsError(f"{path}: no such file")
     try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except YAMLError:
-        raise SettingsError(f"{path}: not valid YAML") from None
-    if data is None:
-        return
-    if not isinstance(data, dict):
-        raise SettingsError(f"{path}: must be a mapping of settings")
-    try:
+        # Loaded as the bot loads it, so a file that passes here is one the bot accepts.
+        data = parse_repo_file(path.read_text(encoding="utf-8"), str(path))
         merge_overrides(central, data, central.repo_config.allowed_overrides, str(path))
     except ValueError as exc:
         raise SettingsError(str(exc)) from None

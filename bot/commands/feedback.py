@@ -12,6 +12,7 @@ from gidgethub.abc import GitHubAPI
 
 from bot.commands.parser import escape_for_reply
 from bot.commands.sources import CommentSource, SourceKind
+from bot.github.limits import COMMENT_BODY, fit
 
 # Any comment holding this is ferrybot's own and never read for commands.
 MARKER_PREFIX = "<!-- ferrybot:"
@@ -135,11 +136,13 @@ def render_reply(
         f"<!-- ferrybot:reply delivery={_token(delivery)} source={source.key} "
         f"to={source.author} refusal={int(feedback.refused)} -->"
     )
-    return (
-        f"@{source.author}: {feedback.text()}\n\n"
-        f"<details>\n<summary>The commands in your comment</summary>\n\n{quoted}\n\n"
-        f"</details>\n\n{marker}"
+    # A comment of hundreds of command lines is legal: its quote gets a quarter of the
+    # comment, what happened the rest; the marker, which makes the reply idempotent, stays.
+    details = (
+        f"\n\n<details>\n<summary>The commands in your comment</summary>\n\n"
+        f"{fit(quoted, COMMENT_BODY // 4)}\n\n</details>\n\n{marker}"
     )
+    return fit(f"@{source.author}: {feedback.text()}", COMMENT_BODY, keep=details)
 
 
 async def post_reply(gh: GitHubAPI, source: CommentSource, body: str) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 
 import aiohttp
+import gidgethub
 from gidgethub.abc import GitHubAPI
 
 from bot.github.auth import InstallationTokens, app_jwt
@@ -14,7 +16,7 @@ from bot.github.transport import MeteredGitHubAPI, RefreshingGitHubAPI
 from bot.logs import redactor
 from bot.pipeline.retry import PermanentError
 from bot.settings import Settings
-from schemas.envelope import Envelope, Source
+from schemas.envelope import Envelope, Source, payload_dict
 
 USER_AGENT = "ferrybot"
 
@@ -39,6 +41,7 @@ class GitHubClients:
         self._etags: dict[int | None, LRUCache] = {}
         self._tokens: InstallationTokens | None = None
         self._repo_installations: dict[str, int] = {}
+        self._lookup_lock = asyncio.Lock()
         private_key = settings.private_key_pem()
         if settings.github_app_id is not None and private_key is not None:
             self._tokens = InstallationTokens(
@@ -112,36 +115,76 @@ class GitHubClients:
         )
 
     async def for_envelope(self, envelope: Envelope) -> GitHubAPI:
-        """The event's installation client; for MLflow and registry events under App auth,
-        which belong to no installation, an unauthenticated one (handlers of those events
-        reach GitOps repositories through `for_repository`)."""
-        if (
-            envelope.installation_id is None
-            and envelope.source is not Source.GITHUB
-            and self.mode is AuthMode.APP
-        ):
-            return self._bare_client()
+        """The event's installation client.
+
+        Under App auth, a GitHub event without an installation id (a repository or
+        organisation webhook pointed at ferrybot) gets the client of the App's installation
+        on its repository. MLflow and registry events belong to no installation: they get an
+        unauthenticated one (their handlers reach GitOps repositories through `for_repository`).
+        """
+        if envelope.installation_id is None and self.mode is AuthMode.APP:
+            if envelope.source is not Source.GITHUB:
+                return self._bare_client()
+            repository = _repository_of(envelope)
+            if repository is None:
+                raise PermanentError(
+                    "event has no installation id and no repository to find the App's "
+                    "installation for; deliver it through the App's own webhook"
+                )
+            return await self.for_repository(*repository)
         return await self.for_installation(envelope.installation_id)
 
     async def for_repository(self, owner: str, repo: str) -> GitHubAPI:
         """A client for the installation covering `owner/repo`.
 
-        MLflow and registry events carry no installation id, yet their promotions write to a
-        GitOps repository: the App asks GitHub which of its installations covers it.
+        MLflow and registry events carry no installation id, and neither do repository
+        webhooks, yet they concern a repository: the App asks GitHub which of its
+        installations covers it, once per repository while that installation lasts.
         """
         if self.mode is not AuthMode.APP:
             return await self.for_installation(None)
         key = f"{owner}/{repo}".lower()
-        installation_id = self._repo_installations.get(key)
-        if installation_id is None:
-            private_key = self._settings.private_key_pem()
-            assert self._settings.github_app_id is not None and private_key is not None
-            jwt_client = self._bare_client()
-            found = await jwt_client.getitem(
+        cached = self._repo_installations.get(key)
+        if cached is not None:
+            try:
+                return await self.for_installation(cached)
+            except gidgethub.BadRequest as exc:
+                if int(exc.status_code) != 404:
+                    raise
+                # Uninstalled since (and perhaps installed again, under a new id): ask again.
+                del self._repo_installations[key]
+        # Events of one repository arrive on several partitions at once: one lookup serves all.
+        async with self._lookup_lock:
+            installation_id = self._repo_installations.get(key)
+            if installation_id is None:
+                installation_id = await self._installation_on(owner, repo)
+                self._repo_installations[key] = installation_id
+        return await self.for_installation(installation_id)
+
+    async def _installation_on(self, owner: str, repo: str) -> int:
+        private_key = self._settings.private_key_pem()
+        assert self._settings.github_app_id is not None and private_key is not None
+        try:
+            found = await self._bare_client().getitem(
                 "/repos/{owner}/{repo}/installation",
                 url_vars={"owner": owner, "repo": repo},
                 jwt=app_jwt(self._settings.github_app_id, private_key),
             )
-            installation_id = int(found["id"])
-            self._repo_installations[key] = installation_id
-        return await self.for_installation(installation_id)
+        except gidgethub.BadRequest as exc:
+            if int(exc.status_code) == 404:
+                raise PermanentError(
+                    f"the GitHub App is not installed on {owner}/{repo}: install it there "
+                    "(or on its account) for ferrybot to act on it"
+                ) from None
+            raise
+        return int(found["id"])
+
+
+def _repository_of(envelope: Envelope) -> tuple[str, str] | None:
+    """(owner, name) of the repository a GitHub event is about, if it names one."""
+    repository = payload_dict(envelope).get("repository")
+    full_name = repository.get("full_name") if isinstance(repository, dict) else None
+    if not isinstance(full_name, str):
+        return None
+    owner, _, name = full_name.partition("/")
+    return (owner, name) if owner and name else None

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from bot.gitops.identifiers import InvalidIdentifier, validate_pipeline_name
 from bot.ingress.errors import Refused
-from bot.ingress.github import parse_json_object
+from bot.ingress.json_body import parse_json_object
 from bot.logs import get_logger
 from bot.settings import Settings
 from schemas.alertmanager import Alert, AlertDelivery
@@ -17,6 +17,8 @@ from schemas.envelope import Envelope, Source
 
 log = get_logger(component="ingress")
 _MAX_ALERTS = 1000
+# The bearer token the receiver's http_config sends; it must come exactly once.
+ALERTMANAGER_IDENTITY_HEADERS = ("Authorization",)
 
 
 def _check_bearer(header: str | None, settings: Settings) -> None:

@@ -7,12 +7,13 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 from multidict import CIMultiDict
 
-from bot.ingress.alertmanager import alertmanager_envelopes
+from bot.ingress.alertmanager import ALERTMANAGER_IDENTITY_HEADERS, alertmanager_envelopes
 from bot.ingress.errors import Refused
-from bot.ingress.github import github_envelope
-from bot.ingress.mlflow import mlflow_envelope
+from bot.ingress.github import GITHUB_IDENTITY_HEADERS, github_envelope
+from bot.ingress.mlflow import MLFLOW_IDENTITY_HEADERS, mlflow_envelope
 from bot.ingress.registry import (
     PATH_TOKEN_HEADER,
+    REGISTRY_IDENTITY_HEADERS,
     distribution_envelopes,
     docker_hub_envelopes,
     harbor_envelopes,
@@ -49,6 +50,16 @@ SOURCES: dict[str, SourceParser] = {
     "registry/harbor": harbor_envelopes,
     "registry/docker-hub": docker_hub_envelopes,
 }
+# The headers that say who sent a delivery and what it is. A second copy of one is refused: a
+# proxy or a log reading the last copy would see another delivery than ferrybot, reading the first.
+IDENTITY_HEADERS: dict[str, tuple[str, ...]] = {
+    "github": GITHUB_IDENTITY_HEADERS,
+    "mlflow": MLFLOW_IDENTITY_HEADERS,
+    "alertmanager": ALERTMANAGER_IDENTITY_HEADERS,
+    "registry/distribution": REGISTRY_IDENTITY_HEADERS,
+    "registry/harbor": REGISTRY_IDENTITY_HEADERS,
+    "registry/docker-hub": (),
+}
 # Senders that can only authenticate with a secret path segment: `<prefix>/<token>`.
 _PATH_TOKEN_SOURCES = ("registry/docker-hub",)
 
@@ -81,6 +92,7 @@ async def receive_webhook(request: web.Request) -> web.Response:
         parser = SOURCES.get(source)
         if parser is None:
             raise Refused(404, f"unknown webhook source {source!r}; known: {sorted(SOURCES)}")
+        _refuse_repeated_headers(request, IDENTITY_HEADERS[source])
         body = await _read_body(request, settings.max_body_bytes)
         envelopes = parser(headers, body, settings)
     except Refused as refused:
@@ -118,6 +130,12 @@ async def receive_webhook(request: web.Request) -> web.Response:
 def _known(source: str) -> str:
     # The path is the sender's to choose: only known sources become label values.
     return source if source in SOURCES else "unknown"
+
+
+def _refuse_repeated_headers(request: web.Request, names: tuple[str, ...]) -> None:
+    repeated = [name for name in names if len(request.headers.getall(name, [])) > 1]
+    if repeated:
+        raise Refused(400, f"header {', '.join(repeated)} sent more than once; send it once")
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from bot.ingress.errors import Refused
+from bot.ingress.json_body import parse_json_object
 from bot.settings import Settings
 from bot.signatures import verify_github_signature
 from schemas.envelope import Envelope, Source
 
+# What identifies a delivery and its sender; each must come exactly once.
+GITHUB_IDENTITY_HEADERS = ("X-GitHub-Event", "X-GitHub-Delivery", "X-Hub-Signature-256")
 # Events whose subject is a container image rather than a repository.
 _PACKAGE_EVENTS = {"package", "registry_package"}
 
@@ -45,17 +47,6 @@ def github_envelope(headers: Mapping[str, str], body: bytes, settings: Settings)
         installation_id=installation_id if isinstance(installation_id, int) else None,
         payload=payload,
     )
-
-
-def parse_json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or Refused(400)."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Refused(400, "body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise Refused(400, "body must be a JSON object")
-    return payload
 
 
 def github_subject(event: str, payload: Mapping[str, Any]) -> str:

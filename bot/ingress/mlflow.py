@@ -7,12 +7,14 @@ from collections.abc import Mapping
 
 from bot.gitops.identifiers import InvalidIdentifier, validate_model_name
 from bot.ingress.errors import Refused
-from bot.ingress.github import parse_json_object
+from bot.ingress.json_body import parse_json_object
 from bot.settings import Settings
 from bot.signatures import verify_mlflow_signature
 from schemas.envelope import Envelope, Source
 
 _MAX_HEADER_CHARS = 200
+# What identifies a delivery and its sender; each must come exactly once.
+MLFLOW_IDENTITY_HEADERS = ("X-MLflow-Delivery-Id", "X-MLflow-Timestamp", "X-MLflow-Signature")
 
 
 def mlflow_envelope(

@@ -10,13 +10,15 @@ from typing import Any
 
 from bot.gitops.identifiers import InvalidIdentifier, validate_image_repository
 from bot.ingress.errors import Refused
-from bot.ingress.github import parse_json_object
+from bot.ingress.json_body import parse_json_object
 from bot.settings import Settings
 from schemas.envelope import Envelope, Source
 from schemas.registry import ImageEvent, RegistryKind
 
 # Docker Hub can only authenticate with a secret in the URL; ingress moves it into this header.
 PATH_TOKEN_HEADER = "X-Ferrybot-Path-Token"
+# The static token Distribution and Harbor send; it must come exactly once.
+REGISTRY_IDENTITY_HEADERS = ("Authorization",)
 _BLOB_MEDIA_TYPES = frozenset({"application/octet-stream"})
 _MAX_EVENTS = 1000
 

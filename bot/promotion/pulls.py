@@ -7,6 +7,7 @@ from typing import Any
 
 from gidgethub.abc import GitHubAPI
 
+from bot.github.limits import COMMENT_BODY, PULL_BODY, PULL_TITLE, fit
 from bot.promotion.gitdata import RepoRef
 from schemas.pipelines import Stage
 
@@ -36,6 +37,7 @@ async def open_or_update_pr(
     gh: GitHubAPI, repo: RepoRef, stage: Stage, branch: str, title: str, body: str
 ) -> PullRequestRef:
     """Update the branch's open PR if it reads differently, else open one; then decorate it."""
+    title, body = fit(title, PULL_TITLE), fit(body, PULL_BODY)
     existing = await open_pull(gh, repo, branch)
     if existing is None:
         pull = await gh.post(
@@ -85,6 +87,6 @@ async def close_superseded(gh: GitHubAPI, repo: RepoRef, branch: str, why: str) 
     if existing is None:
         return None
     number = int(existing["number"])
-    await gh.post(f"{repo.api}/issues/{number}/comments", data={"body": why})
+    await gh.post(f"{repo.api}/issues/{number}/comments", data={"body": fit(why, COMMENT_BODY)})
     await gh.patch(f"{repo.api}/pulls/{number}", data={"state": "closed"})
     return number

@@ -33,11 +33,21 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
         (SETTINGS, "policy:\n  required_labels: ['kind/*']\n", 0, "ok: "),
         (SETTINGS, "policy:\n  title_pattern: '.*'\n", 2, "`policy.title_pattern`"),
         (SETTINGS, "policy: [\n", 2, "not valid YAML"),
+        (SETTINGS, "policy: " + "[" * 2000 + "]" * 2000 + "\n", 2, "nests deeper than 32 levels"),
         (SETTINGS.replace("approve", "aprove"), None, 2, "unknown commands: aprove"),
         ("bot:\n  commands:\n    permissions:\n      lgtm: {level: boss}\n", None, 2, "LEVEL"),
         ("bot:\n  policy:\n    size_thresholds: {S: 10}\n", None, 2, "starting at 0"),
     ],
-    ids=["ok", "repo-ok", "repo-key", "repo-yaml", "command-typo", "bad-level", "sizes"],
+    ids=[
+        "ok",
+        "repo-ok",
+        "repo-key",
+        "repo-yaml",
+        "repo-deep",
+        "command-typo",
+        "bad-level",
+        "sizes",
+    ],
 )
 def test_validate(
     tmp_path: Path,

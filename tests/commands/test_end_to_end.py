@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from tests.commands.harness import comment_payload, pull_payload
 from tests.fakegithub.server import FakeGitHub
 from tests.support.bot import bot_settings, deliver, eventually, install_app, running_bot
 from tests.support.payloads import load_webhook
+from tests.support.topics import read_topic
 
 OWNER, REPO = "acme", "app"
 APPROVAL = "ferrybot/approval"
@@ -102,3 +104,36 @@ async def test_pr_conversation_over_the_broker(
 
 def _writes(fake: FakeGitHub) -> list[str]:
     return [f"{m} {p}" for m, p, _ in fake.requests if m in ("POST", "PATCH", "PUT", "DELETE")]
+
+
+async def test_a_comment_of_720_label_lines_gets_one_reply_within_githubs_limit(
+    fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """720 `/label bug` lines (8 KB): the first 10 run, one reply within 65,536 characters
+    that counts what it left out, nothing dead-lettered; a redelivery posts no second reply."""
+    app = install_app(fake_github)
+    fake_github.set_permission(OWNER, REPO, "rev", "write")
+    fake_github.add_label(OWNER, REPO, "bug")
+    pr = fake_github.add_pull(OWNER, REPO, head="many", title="feat: many", user="author")
+    text = "\n".join(["/label bug"] * 720)
+    made = fake_github.add_comment(OWNER, REPO, pr.number, text, user="rev")
+    payload = comment_payload(pr, made.id, text, "rev")
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+
+    def replies() -> list[str]:
+        return [c.body for c in fake_github.comments(OWNER, REPO, pr.number) if "@rev:" in c.body]
+
+    async with running_bot(settings):
+        await deliver(settings, "issue_comment", payload, delivery="many-1")
+        await eventually(lambda: bool(replies()), what="the reply")
+        await deliver(settings, "issue_comment", payload, delivery="many-2")
+        marker = fake_github.add_comment(OWNER, REPO, pr.number, "/cc @rev", user="rev")
+        await deliver(settings, "issue_comment", comment_payload(pr, marker.id, "/cc @rev", "rev"))
+        await eventually(lambda: bool(fake_github.reactions(OWNER, REPO, comment_id=marker.id)))
+        assert await read_topic(settings, kafka_bootstrap, settings.topic_dlq, 0, 1.0) == []
+    (reply,) = replies()
+    assert len(reply) <= 65_536
+    assert "710 commands were not run" in reply
+    assert re.search(r"… \d+ more lines", reply)
+    assert reply.endswith("refusal=1 -->")
+    assert "bug" in fake_github.labels(OWNER, REPO, pr.number)

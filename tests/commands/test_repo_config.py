@@ -90,3 +90,74 @@ async def test_the_file_is_read_from_the_default_branch_not_the_pr(bot: Bot) -> 
     assert "bug" not in bot.fake.labels(OWNER, REPO, pr.number)
     reads = [call for call in bot.fake.calls if "/contents/" in call.path]
     assert reads and all("ref" not in call.query for call in reads)
+
+
+_LAUGHS = 'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]\n' + "".join(
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("policy: " + "[" * 2000 + "]" * 2000 + "\n", "nests deeper than 32 levels at line 1"),
+        ("".join("  " * i + "a:\n" for i in range(40)), "nests deeper than 32 levels at line 32"),
+        (
+            "".join(
+                f"x{k}: &x{k} [[[[[[[[[[{f'*x{k - 1}' if k else 1}]]]]]]]]]]\n" for k in range(4)
+            ),
+            "nests deeper than 32 levels through aliases",
+        ),
+        (_LAUGHS + "policy: {required_labels: *i}\n", "holds more than 10000 values"),
+        ("policy: &p {required_labels: [*p]}\n", "refers to itself through an alias at line 1"),
+        ("policy: {required_labels: [x]}\nwhen: 2001-13-45\n", "holds a value YAML cannot read"),
+        ("# " + "x" * 70_000 + "\npolicy: {}\n", "is larger than 64 KiB"),
+    ],
+    ids=["flow-2000", "block-40", "alias-depth", "billion-laughs", "cycle", "bad-date", "70-kb"],
+)
+async def test_a_file_that_cannot_be_loaded_is_reported_and_the_central_config_used(
+    bot: Bot, text: str, problem: str
+) -> None:
+    """Too deep, too big, self-referring or unreadable YAML: one report, central rules apply."""
+    bot.config = _central()
+    bot.fake.commit_files(OWNER, REPO, "main", {FILE: text})
+    pr = bot.fake.add_pull(OWNER, REPO, head="deep", title="feat: deep", user="author")
+    bot.fake.set_permission(OWNER, REPO, "tri", "triage")
+    await bot.deliver("pull_request", pull_payload(pr))
+    await comment(bot, pr, "/hold", "tri")
+    reports = [
+        c.body
+        for c in bot.fake.comments(OWNER, REPO, pr.number)
+        if "ferrybot:repo-config" in c.body
+    ]
+    assert len(reports) == 1
+    assert problem in reports[0]
+    assert "do-not-merge/hold" in bot.fake.labels(OWNER, REPO, pr.number)
+
+
+async def test_a_file_github_refuses_to_serve_is_reported_not_dead_lettered(bot: Bot) -> None:
+    """A 403 reading the file (no contents permission) is said on the PR; commands still run."""
+    bot.config = _central()
+    pr = bot.fake.add_pull(OWNER, REPO, head="z", title="feat: z", user="author")
+    bot.fake.set_permission(OWNER, REPO, "tri", "triage")
+    body = {"message": "Resource not accessible by integration"}
+    bot.fake.fail_next("GET", r"/contents/\.github/ferrybot\.yml$", 403, times=99, body=body)
+    await comment(bot, pr, "/hold", "tri")
+    reports = [c.body for c in bot.fake.comments(OWNER, REPO, pr.number) if FILE in c.body]
+    assert len(reports) == 1
+    assert "could not be read (GitHub answered 403)" in reports[0]
+    assert "do-not-merge/hold" in bot.fake.labels(OWNER, REPO, pr.number)
+
+
+async def test_a_report_naming_thousands_of_keys_fits_in_one_comment(bot: Bot) -> None:
+    """1,300 refused keys (61 KB of file): the report is cut to GitHub's 65,536 characters."""
+    bot.config = _central()
+    keys = "".join(f"  a_long_setting_name_that_is_refused_{n:04}: 1\n" for n in range(1300))
+    bot.fake.commit_files(OWNER, REPO, "main", {FILE: "policy:\n" + keys})
+    pr = bot.fake.add_pull(OWNER, REPO, head="keys", title="feat: keys", user="author")
+    await bot.deliver("pull_request", pull_payload(pr))
+    (report,) = [c.body for c in bot.fake.comments(OWNER, REPO, pr.number) if FILE in c.body]
+    assert len(report) <= 65_536
+    assert "`policy.a_long_setting_name_that_is_refused_0000`" in report
+    assert report.endswith("-->") and "ferrybot:repo-config sha=" in report

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from tests.fakegithub import auth
+from tests.fakegithub.limits import length_problems
 from tests.fakegithub.routing import ApiRequest, GitHubError, Reply, Violation
 from tests.fakegithub.state import NotFound, now
 
@@ -119,6 +120,7 @@ def _validated(
     # Unknown query parameters are recorded, but GitHub serves the request anyway.
     unknown = operation.unknown_query(query)
     refused = operation.query_problems(query) + operation.body_problems(body, has_body)
+    refused += length_problems(operation.key, body)
     if unknown or refused:
         fake.record_violation(Violation(method, unquote(raw_path), (*unknown, *refused)))
     if refused:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+from handlers.approval import _MARKER, Approvals, render_comment
+from schemas.config import BotConfig
 from tests.commands.harness import OWNER, REPO, Bot, bot, comment, pull_payload
 from tests.fakegithub.state import Issue
 
@@ -97,3 +101,20 @@ async def test_unreviewed_pull_requests_get_no_approval_run(bot: Bot) -> None:
     labeled["label"] = {"name": "bug"}
     await bot.deliver("pull_request", labeled)
     assert bot.fake.check_runs(OWNER, REPO, pr.pull.head_sha, CHECK) == []
+
+
+def test_an_approval_comment_of_1000_reviewers_fits_and_keeps_its_state() -> None:
+    """1,000 reviewers and 1,000 approvers: the visible lines are cut to fit GitHub's 65,536
+    characters, and the hidden state that records every one of them is kept whole."""
+    config = BotConfig()
+    approvals = Approvals(
+        [f"reviewer-number-{n:04}" for n in range(1000)],
+        [f"approver-number-{n:04}" for n in range(1000)],
+    )
+    labels = {config.commands.lgtm_label, config.commands.approved_label}
+    body = render_comment(approvals, labels, config)
+    assert len(body) <= 65_536
+    assert body.startswith("**Approval status**") and "… 4 more lines" in body
+    match = _MARKER.search(body)
+    assert match is not None
+    assert json.loads(match.group(1)) == {"lgtm": approvals.lgtm, "approved": approvals.approved}

@@ -41,8 +41,31 @@ spec:
             "spec.ports",
         ),
         ("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", None, ""),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: "
+            + "[" * 3000
+            + "]" * 3000,
+            4,
+            "nests deeper than 100 levels",
+        ),
+        (
+            "---\nkind: x\n---\n"
+            + "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]\n" for n in range(1, 6)),
+            4,
+            "holds more than 200000 values",
+        ),
     ],
-    ids=["valid", "wrong-type", "duplicate-key", "broken", "second-document", "custom-resource"],
+    ids=[
+        "valid",
+        "wrong-type",
+        "duplicate-key",
+        "broken",
+        "second-document",
+        "custom-resource",
+        "3000-levels",
+        "alias-bomb",
+    ],
 )
 def test_findings_point_at_the_line(text: str, line: int | None, words: str) -> None:
     """Each failure carries the 1-based line of the offending key and says what is wrong."""

@@ -1,0 +1,47 @@
+"""Webhook bodies as JSON objects, their nesting bounded before the parser descends into them."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final
+
+from bot.ingress.errors import Refused
+
+# The deepest real payload we hold (GitHub's examples) nests 7 levels. json's C parser recurses
+# once per level (RecursionError near 1,000), and pydantic, which reads envelopes back off
+# Kafka, gives up near 200: a bound far below both keeps every accepted body readable later.
+MAX_JSON_DEPTH: Final = 64
+# A JSON string, escapes included; brackets inside strings do not nest anything. An
+# unterminated one runs to the end (the body is then invalid JSON anyway): a match that could
+# fail would be retried from every later quote, and `"\"\"\"…` would take quadratic time.
+_STRING = re.compile(rb'"(?:[^"\\]++|\\(?s:.)?)*+(?:"|\Z)')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENING = frozenset(b"[{")
+
+
+def nesting_exceeds(body: bytes, limit: int) -> bool:
+    """True when arrays and objects in `body` nest deeper than `limit` (one linear pass)."""
+    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        if byte in _OPENING:
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or Refused(400) saying why it is not one we accept."""
+    if nesting_exceeds(body, MAX_JSON_DEPTH):
+        raise Refused(400, f"body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise Refused(400, "body must be a JSON object")
+    return payload
