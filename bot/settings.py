@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,8 +18,10 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings import SettingsError as SourceParseError
 from ruamel.yaml import YAML
 
+from bot.env_names import PREFIX, check_variable
 from schemas.config import BotConfig
 
 
@@ -25,6 +31,16 @@ class LogFormat(StrEnum):
     AUTO = "auto"
     JSON = "json"
     CONSOLE = "console"
+
+
+class LogLevel(StrEnum):
+    """The lowest level logged."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
 
 
 class KafkaSecurityProtocol(StrEnum):
@@ -240,7 +256,9 @@ class Settings(BaseSettings):
     log_format: LogFormat = Field(
         default=LogFormat.AUTO, description="json, console, or auto (console on a terminal)."
     )
-    log_level: str = Field(default="info", description="Lowest level logged.")
+    log_level: LogLevel = Field(
+        default=LogLevel.INFO, description="Lowest level logged: debug, info, warning, error."
+    )
 
     bot: BotConfig = Field(
         default_factory=BotConfig, description="What the bot does (policy, ...)."
@@ -254,6 +272,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        # `INFO` and `info` mean the same; anything else is refused by the enum.
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("github_api_url")
     @classmethod
@@ -361,10 +385,19 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             return (init_settings, env_settings, _FileSource(settings_cls, data))
 
+    where = _Origins(config_file, data, os.environ)
     try:
         return _WithFile(**overrides)
     except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
+        raise SettingsError(_describe(exc, where)) from None
+    except SourceParseError as exc:
+        # pydantic-settings decodes JSON-valued variables itself and names only the field.
+        match = re.search(r'field "(\w+)"', str(exc))
+        names = where.undecodable(match.group(1)) if match else []
+        raise SettingsError(
+            "\n".join(f"invalid setting {name}: not valid JSON" for name in names)
+            or "invalid settings: a JSON-valued variable is not valid JSON"
+        ) from None
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -381,11 +414,57 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def _describe(exc: ValidationError) -> str:
-    lines = ["invalid settings:"]
+class _Origins:
+    """Names a setting as its user wrote it: the variable that is set, else the YAML key."""
+
+    def __init__(
+        self, config_file: Path | None, data: dict[str, Any], environ: Mapping[str, str]
+    ) -> None:
+        self._file = config_file
+        self._data = data
+        # pydantic-settings matches variable names case-insensitively.
+        self._environ = {key.upper(): value for key, value in environ.items()}
+
+    def undecodable(self, field: str) -> list[str]:
+        """The variables of a field (or nested under it) whose value JSON cannot read."""
+        prefix = f"FERRYBOT_{field.upper()}"
+        names = []
+        for variable, value in sorted(self._environ.items()):
+            if variable != prefix and not variable.startswith(prefix + "__"):
+                continue
+            # A nested variable for a plain string field is not JSON and needs not be; only
+            # one that reads as a list or object was meant as JSON.
+            if variable != prefix and not value.lstrip().startswith(("{", "[")):
+                continue
+            try:
+                json.loads(value)
+            except ValueError:
+                names.append(variable)
+        return names
+
+    def name(self, loc: tuple[str | int, ...]) -> str:
+        parts = [str(part) for part in loc]
+        for length in range(len(parts), 0, -1):
+            variable = "FERRYBOT_" + "__".join(parts[:length]).upper()
+            if variable in self._environ:
+                return variable
+        if self._file is not None and parts and parts[0] in self._data:
+            return f"{'.'.join(parts)} in {self._file}"
+        return "FERRYBOT_" + "__".join(parts).upper()
+
+
+def _describe(exc: ValidationError, where: _Origins) -> str:
+    lines = []
     for error in exc.errors():
-        name = "__".join(str(part) for part in error["loc"])
-        env = f"FERRYBOT_{name.upper()}" if name else "settings"
         # Never echo the input: it may be a secret.
-        lines.append(f"  {env}: {error['msg']}")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["loc"]:
+            name = where.name(error["loc"])
+            if error["type"] == "extra_forbidden" and name.startswith(PREFIX):
+                unknown = check_variable(Settings, name)
+                if unknown is not None and unknown.closest:
+                    message += f": did you mean {unknown.closest}?"
+            lines.append(f"invalid setting {name}: {message}")
+        else:
+            lines.append(f"invalid settings: {message}")
     return "\n".join(lines)

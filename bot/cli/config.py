@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from bot.cli.report import report
 from bot.commands import commands
 from bot.pipeline.dispatch import discover
 from bot.repo_config import merge_overrides, parse_repo_file
@@ -48,7 +48,7 @@ def run_config(args: argparse.Namespace) -> int:
         if args.repo_file is not None:
             _validate_repo_file(settings.bot, args.repo_file)
     except SettingsError as exc:
-        print(f"ferrybot: {exc}", file=sys.stderr)
+        report(str(exc))
         return 2
     checked = f"{args.file}" + (f" and {args.repo_file}" if args.repo_file else "")
     print(f"ok: {checked}")

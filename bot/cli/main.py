@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from bot.cli.config import add_config_parser, run_config
-from bot.cli.send import event_from_filename, send_file
+from bot.cli.report import report
+from bot.cli.send import SendFailed, event_from_filename, send_file
+from bot.env_names import unknown_variables
 from bot.local_secret import ensure_local_secret, read_local_secret, secret_path
-from bot.logs import configure_logging
+from bot.logs import configure_logging, get_logger
 from bot.pipeline.replay import replay
 from bot.pipeline.runtime import Components, serve
 from bot.settings import Settings, SettingsError, load_settings
@@ -60,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                 "events. Set it to the secret configured on the GitHub webhook or App."
             )
         configure_logging(settings.log_format, settings.log_level, settings.secret_values())
+        _warn_unknown_variables()
         components = Components(
             ingress=args.command in ("run", "ingress"),
             worker=args.command in ("run", "worker"),
@@ -68,11 +72,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         asyncio.run(serve(settings, components))
     except SettingsError as exc:
-        print(f"ferrybot: {exc}", file=sys.stderr)
+        report(str(exc))
         return 2
+    except SendFailed as exc:
+        report(str(exc))
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _warn_unknown_variables() -> None:
+    # A misspelt variable would otherwise be ignored without a word, and its default used.
+    log = get_logger(component="settings")
+    for unknown in unknown_variables(Settings, os.environ):
+        log.warning("settings.unknown_variable", variable=unknown.name, closest=unknown.closest)
 
 
 def _with_local_secret(settings: Settings) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,12 @@ from pathlib import Path
 import aiohttp
 
 from bot.signatures import sign_github
+
+_TIMEOUT_SECONDS = 30
+
+
+class SendFailed(Exception):
+    """The ingress could not be reached or did not answer; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +44,21 @@ async def send_github(
         "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
         "X-Hub-Signature-256": sign_github(body, secret),
     }
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with (
-        aiohttp.ClientSession(timeout=timeout) as session,
-        session.post(url, data=body, headers=headers) as response,
-    ):
-        return SendResult(response.status, await response.text())
+    timeout = aiohttp.ClientTimeout(total=_TIMEOUT_SECONDS)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.post(url, data=body, headers=headers) as response,
+        ):
+            return SendResult(response.status, await response.text())
+    except aiohttp.ClientConnectorError as exc:
+        errno = exc.os_error.errno
+        reason = os.strerror(errno).lower() if errno else type(exc.os_error).__name__
+        raise SendFailed(f"cannot reach {url}: {reason}; is the ingress running?") from None
+    except TimeoutError:
+        raise SendFailed(f"{url} did not answer within {_TIMEOUT_SECONDS} s") from None
+    except aiohttp.ClientError as exc:
+        raise SendFailed(f"sending to {url} failed: {type(exc).__name__}") from None
 
 
 def send_file(path: Path, event: str, url: str, secret: str, delivery: str | None) -> SendResult:

@@ -54,7 +54,7 @@ def test_invalid_settings_say_what_to_fix(
     """A broken setting fails at start with the variable's name in the message."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(SettingsError, match="invalid settings") as raised:
+    with pytest.raises(SettingsError, match="invalid setting") as raised:
         load_settings()
     assert fragment in str(raised.value)
 
