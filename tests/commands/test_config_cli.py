@@ -35,7 +35,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
         (SETTINGS, "policy: [\n", 2, "not valid YAML"),
         (SETTINGS, "policy: " + "[" * 2000 + "]" * 2000 + "\n", 2, "nests deeper than 32 levels"),
         (SETTINGS.replace("approve", "aprove"), None, 2, "unknown commands: aprove"),
-        ("bot:\n  commands:\n    permissions:\n      lgtm: {level: boss}\n", None, 2, "permissions.lgtm.level in"),
+        ("bot:\n  commands:\n    permissions:\n      lgtm: {level: boss}\n", None, 2, "lgtm.level"),
         ("bot:\n  policy:\n    size_thresholds: {S: 10}\n", None, 2, "starting at 0"),
     ],
     ids=[
