@@ -1,4 +1,4 @@
-"""The `ferrybot` command line: run, the parts alone, send, replay, config."""
+"""The `ferrybot` command line: run, the parts alone, send, replay, config, setup."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from pydantic import SecretStr
 from bot.cli.config import add_config_parser, run_config
 from bot.cli.report import report
 from bot.cli.send import SendFailed, event_from_filename, send_file
+from bot.cli.setup import add_setup_parser, run_setup
 from bot.env_names import unknown_variables
 from bot.local_secret import ensure_local_secret, read_local_secret, secret_path
 from bot.logs import configure_logging, get_logger
+from bot.mlflow.webhooks import WebhookSetupError
 from bot.pipeline.replay import replay
 from bot.pipeline.runtime import Components, serve
 from bot.settings import Settings, SettingsError, load_settings
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--handler", help="only events this handler failed on")
     replay.add_argument("--list", action="store_true", help="list what is there, replay nothing")
     add_config_parser(commands)
+    add_setup_parser(commands)
     return parser
 
 
@@ -55,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             return _send(settings, args)
         if args.command == "replay":
             return _replay(settings, args)
+        if args.command == "setup":
+            return run_setup(settings, args)
         if args.command == "run" and not settings.github_webhook_secrets:
             settings = _with_local_secret(settings)
         if args.command == "ingress" and not settings.github_webhook_secrets:
@@ -74,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         report(str(exc))
         return 2
-    except SendFailed as exc:
+    except (SendFailed, WebhookSetupError) as exc:
         report(str(exc))
         return 1
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -122,21 +123,35 @@ def _config(home: Path, port: int, notify_port: int) -> Path:
     path = home / "config.yml"
     # JSON is YAML: no YAML writer needed for the registry's config.
     path.write_text(json.dumps(config))
-    (home / "policy.json").write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}))
     return path
 
 
 @pytest.fixture(scope="session")
 def docker_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerRegistry]:
     """One registry for the session; skipped when docker-registry, skopeo or umoci is missing."""
+    skip_without_registry_tools()
+    home = tmp_path_factory.mktemp("registry")
+    port, notify_port = free_port(), free_port()
+    with running_registry(home, _config(home, port, notify_port), port, notify_port) as registry:
+        yield registry
+
+
+def skip_without_registry_tools() -> None:
+    """Skip the test when docker-registry, skopeo or umoci is not installed."""
     missing = [tool for tool in ("docker-registry", "skopeo", "umoci") if not shutil.which(tool)]
     if missing:
         pytest.skip(f"missing {', '.join(missing)}: `.ci/run` installs them (apt)")
-    home = tmp_path_factory.mktemp("registry")
-    port, notify_port = free_port(), free_port()
+
+
+@contextlib.contextmanager
+def running_registry(
+    home: Path, config: Path, port: int, notify_port: int
+) -> Iterator[DockerRegistry]:
+    """`docker-registry serve config` (listening on port) until the block ends."""
+    (home / "policy.json").write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}))
     log = (home / "registry.log").open("wb")
     process = subprocess.Popen(
-        ["docker-registry", "serve", str(_config(home, port, notify_port))],
+        ["docker-registry", "serve", str(config)],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
