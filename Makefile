@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 MLFLOW_VENV  := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench lock clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP) $(MLFLOW_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers schemas tests
 	$(BIN)/mypy
+
+# deploy/requirements.lock: the image's runtime dependencies at .venv's versions, with hashes.
+lock: $(STAMP)
+	$(BIN)/python scripts/lock.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingress
