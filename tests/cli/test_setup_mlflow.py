@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.mlflow.webhooks import webhook_events
 from bot.pipeline.broker import free_port
+from bot.settings import load_settings
 from bot.signatures import verify_mlflow_signature
 from tests.support.bot import eventually
 from tests.support.mlflow import MlflowServer
@@ -184,3 +186,58 @@ def test_setup_mlflow_without_a_secret_changes_nothing(
     )
     assert len(result.stderr.splitlines()) == 1
     assert _ours(mlflow_server) == []
+
+
+def test_setup_mlflow_with_mlflow_down_is_one_line(tmp_path: Path) -> None:
+    """MLflow not listening: exit 1 and one line naming the URL tried, no traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("FERRYBOT_")}
+    tracking = f"http://127.0.0.1:{free_port()}"
+    env |= {"FERRYBOT_MLFLOW_TRACKING_URL": tracking, "FERRYBOT_MLFLOW_WEBHOOK_SECRETS": SECRET}
+    config = _config(tmp_path / "a.yaml", "setup-down", alias="champion")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(config),
+            "setup",
+            "mlflow",
+            "--url",
+            "http://x",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"ferrybot: cannot reach MLflow at {tracking}/api/2.0/mlflow/webhooks: ClientConnectorError"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("trigger", "events"),
+    [
+        ({"alias": "champion"}, [("MODEL_VERSION_ALIAS", "CREATED")]),
+        ({"alias": None, "tag": {"validation": "passed"}}, [("MODEL_VERSION_TAG", "SET")]),
+        ({"alias": None, "on_created": True}, [("MODEL_VERSION", "CREATED")]),
+        (
+            {"alias": "champion", "tag": {"ok": "yes"}, "on_created": True},
+            [
+                ("MODEL_VERSION", "CREATED"),
+                ("MODEL_VERSION_ALIAS", "CREATED"),
+                ("MODEL_VERSION_TAG", "SET"),
+            ],
+        ),
+    ],
+    ids=["alias", "tag", "on-created", "all"],
+)
+def test_each_trigger_subscribes_to_its_event(
+    trigger: dict[str, Any], events: list[tuple[str, str]], tmp_path: Path
+) -> None:
+    """alias → model_version_alias.created, tag → model_version_tag.set, on_created → created."""
+    settings = load_settings(_config(tmp_path / "a.yaml", "m", **trigger))
+    assert webhook_events(settings.bot.pipelines) == events
