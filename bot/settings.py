@@ -257,7 +257,8 @@ class Settings(BaseSettings):
         default=LogFormat.AUTO, description="json, console, or auto (console on a terminal)."
     )
     log_level: LogLevel = Field(
-        default=LogLevel.INFO, description="Lowest level logged: debug, info, warning, error, critical."
+        default=LogLevel.INFO,
+        description="Lowest level logged: debug, info, warning, error, critical.",
     )
 
     bot: BotConfig = Field(

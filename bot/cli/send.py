@@ -52,8 +52,13 @@ async def send_github(
         ):
             return SendResult(response.status, await response.text())
     except aiohttp.ClientConnectorError as exc:
+        # A refused connect's own text repeats the address; the errno's text does not.
         errno = exc.os_error.errno
-        reason = os.strerror(errno).lower() if errno else type(exc.os_error).__name__
+        reason = (
+            os.strerror(errno).lower()
+            if errno and errno > 0
+            else (exc.os_error.strerror or type(exc.os_error).__name__).lower()
+        )
         raise SendFailed(f"cannot reach {url}: {reason}; is the ingress running?") from None
     except TimeoutError:
         raise SendFailed(f"{url} did not answer within {_TIMEOUT_SECONDS} s") from None
