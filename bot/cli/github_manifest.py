@@ -17,6 +17,7 @@ PERMISSIONS = {
     "metadata": "read",  # repositories and collaborator permissions
     "members": "read",  # team membership of approvers (organization permission)
     "packages": "read",  # GitHub Packages events that trigger image promotions
+    "actions": "write",  # dispatching the training workflow when an alert asks to retrain
 }
 
 # GitHub refuses a manifest that subscribes to an event without the permission behind it.

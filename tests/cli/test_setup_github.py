@@ -35,6 +35,7 @@ _PERMISSION_OF_CALL = [
     ("/repos/{owner}/{repo}/merges", "contents"),
     ("/repos/{owner}/{repo}/deployments", "deployments"),
     ("/repos/{owner}/{repo}/actions", "actions"),
+    ("/repos/{owner}/{repo}/dispatches", "contents"),  # repository_dispatch
     ("/repos/{owner}/{repo}", "metadata"),
 ]
 _LEVEL = {"read": 1, "write": 2}
