@@ -148,6 +148,23 @@ class Settings(BaseSettings):
         le=65535,
         description="Port of /metrics, /healthz and /readyz in processes without an ingress.",
     )
+    http_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection whose request line and headers have not all arrived this "
+        "long after it opened (or after its previous response) is closed.",
+    )
+    http_body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A webhook body not fully received this long after its headers gets 408.",
+    )
+    http_max_connections: int = Field(
+        default=500,
+        ge=1,
+        description="Most client connections the ingress holds open at once; more are answered "
+        "503 and closed.",
+    )
 
     # GitHub
     github_api_url: str = Field(
@@ -249,6 +266,13 @@ class Settings(BaseSettings):
     )
 
     # Runtime
+    shutdown_drain_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="On stop, how long the worker may take to handle what was already "
+        "accepted; with the embedded broker, whatever is left is spooled to the state dir and "
+        "produced again at the next start.",
+    )
     state_dir: Path = Field(
         default=Path(".ferrybot"),
         description="Where the local run keeps its generated webhook secret and dry-run record.",

@@ -18,6 +18,8 @@ from bot.env_names import unknown_variables
 from bot.local_secret import ensure_local_secret, read_local_secret, secret_path
 from bot.logs import configure_logging, get_logger
 from bot.mlflow.webhooks import WebhookSetupError
+from bot.pipeline import kafka_logs
+from bot.pipeline.broker import running_address
 from bot.pipeline.replay import replay
 from bot.pipeline.runtime import Components, serve
 from bot.settings import Settings, SettingsError, load_settings
@@ -69,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         configure_logging(settings.log_format, settings.log_level, settings.secret_values())
         _warn_unknown_variables()
+        kafka_logs.install()
         components = Components(
             ingress=args.command in ("run", "ingress"),
             worker=args.command in ("run", "worker"),
@@ -124,15 +127,19 @@ def _send(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
-    if settings.kafka_bootstrap_servers is None:
+    configure_logging(settings.log_format, settings.log_level, settings.secret_values())
+    kafka_logs.install()
+    bootstrap = settings.kafka_bootstrap_servers or running_address(settings.state_dir)
+    if bootstrap is None:
         raise SettingsError(
-            "replay reads the DLQ of a running cluster: set FERRYBOT_KAFKA_BOOTSTRAP_SERVERS "
-            "(for `ferrybot run`, the embedded broker's address is in its broker.started line)"
+            "replay reads the DLQ of a running cluster: set FERRYBOT_KAFKA_BOOTSTRAP_SERVERS, "
+            f"or start `ferrybot run` (no local run is recorded as running in "
+            f"{settings.state_dir})"
         )
     letters = asyncio.run(
         replay(
             settings,
-            settings.kafka_bootstrap_servers,
+            bootstrap,
             delivery=args.delivery,
             handler=args.handler,
             dry_list=args.list,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 
 from aiohttp import web
@@ -10,6 +11,8 @@ from multidict import CIMultiDict
 from bot.ingress.alertmanager import ALERTMANAGER_IDENTITY_HEADERS, alertmanager_envelopes
 from bot.ingress.errors import Refused
 from bot.ingress.github import GITHUB_IDENTITY_HEADERS, github_envelope
+from bot.ingress.intake import IntakeGate
+from bot.ingress.limits import ConnectionGuard
 from bot.ingress.mlflow import MLFLOW_IDENTITY_HEADERS, mlflow_envelope
 from bot.ingress.registry import (
     PATH_TOKEN_HEADER,
@@ -31,6 +34,12 @@ SourceParser = Callable[[Mapping[str, str], bytes, Settings], list[Envelope]]
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 PRODUCER_KEY = web.AppKey("producer", EventProducer)
+GATE_KEY = web.AppKey("gate", IntakeGate)
+GUARD_KEY = web.AppKey("guard", ConnectionGuard)
+
+
+class ClientGone(Exception):
+    """The sender closed the connection before its body was complete."""
 
 
 def _github(headers: Mapping[str, str], body: bytes, settings: Settings) -> list[Envelope]:
@@ -65,10 +74,17 @@ _PATH_TOKEN_SOURCES = ("registry/docker-hub",)
 
 
 def create_app(settings: Settings, producer: EventProducer) -> web.Application:
-    """The ingress application; the producer's lifetime belongs to the caller."""
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    """The ingress application; the producer's lifetime belongs to the caller.
+
+    Its `GUARD_KEY` must be attached to the runner's server (`ConnectionGuard.attach`) for the
+    connection limit and header timeout to apply.
+    """
+    guard = ConnectionGuard(settings.http_header_timeout_seconds, settings.http_max_connections)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[guard.middleware()])
     app[SETTINGS_KEY] = settings
     app[PRODUCER_KEY] = producer
+    app[GATE_KEY] = IntakeGate()
+    app[GUARD_KEY] = guard
     app.router.add_post("/webhooks/{source:.+}", receive_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -78,6 +94,17 @@ def create_app(settings: Settings, producer: EventProducer) -> web.Application:
 
 async def receive_webhook(request: web.Request) -> web.Response:
     """Verify, produce with acks=all, and only then answer 2xx."""
+    gate = request.app[GATE_KEY]
+    if not gate.is_open:
+        # Shutting down: the sender retries later, against this or another replica.
+        return web.json_response(
+            {"error": "shutting down; retry later"}, status=503, headers={"Retry-After": "5"}
+        )
+    with gate.admitted():
+        return await _receive(request)
+
+
+async def _receive(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS_KEY]
     source = request.match_info["source"]
     headers: Mapping[str, str] = request.headers
@@ -93,12 +120,23 @@ async def receive_webhook(request: web.Request) -> web.Response:
         if parser is None:
             raise Refused(404, f"unknown webhook source {source!r}; known: {sorted(SOURCES)}")
         _refuse_repeated_headers(request, IDENTITY_HEADERS[source])
-        body = await _read_body(request, settings.max_body_bytes)
+        body = await _read_body(request, settings)
         envelopes = parser(headers, body, settings)
+    except ClientGone:
+        log.warning(
+            "webhook.client_disconnected",
+            source=source,
+            content_length=request.content_length,
+        )
+        # Nobody reads this answer; it only ends the request without a traceback.
+        return web.json_response({"error": "connection closed mid-body"}, status=400)
     except Refused as refused:
         log.warning("webhook.refused", source=source, status=refused.status, reason=refused.message)
         DELIVERIES_REFUSED.labels(source=_known(source), reason=refused.reason).inc()
-        return web.json_response({"error": refused.message}, status=refused.status)
+        answer = web.json_response({"error": refused.message}, status=refused.status)
+        if refused.status == 408:
+            answer.force_close()  # the rest of the slow body is not worth waiting for
+        return answer
 
     producer = request.app[PRODUCER_KEY]
     for envelope in envelopes:
@@ -138,13 +176,20 @@ def _refuse_repeated_headers(request: web.Request, names: tuple[str, ...]) -> No
         raise Refused(400, f"header {', '.join(repeated)} sent more than once; send it once")
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+async def _read_body(request: web.Request, settings: Settings) -> bytes:
+    limit = settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise Refused(413, f"body of {request.content_length} bytes exceeds the {limit}-byte limit")
+    timeout = settings.http_body_timeout_seconds
     try:
-        return await request.read()
+        async with asyncio.timeout(timeout):
+            return await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise Refused(413, f"body exceeds the {limit}-byte limit") from None
+    except TimeoutError:
+        raise Refused(408, f"body not received within {timeout:g} s") from None
+    except ConnectionResetError:
+        raise ClientGone from None
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -153,7 +198,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready only while the broker answers."""
+    """Ready only while accepting webhooks and the broker answers."""
+    if not request.app[GATE_KEY].is_open:
+        return web.json_response({"status": "shutting down"}, status=503)
     if await request.app[PRODUCER_KEY].reachable():
         return web.json_response({"status": "ready"})
     return web.json_response({"status": "broker unreachable"}, status=503)

@@ -15,7 +15,7 @@ from bot.logs import get_logger, redactor
 from bot.notify.delivery import Delivery
 from bot.notify.offsets import PendingOffsets, Ticket
 from bot.notify.routing import channels_for
-from bot.pipeline.bus import client_params
+from bot.pipeline.bus import client_params, close_quietly
 from bot.pipeline.dedupe import DeliveryDedupe
 from bot.settings import Settings
 from schemas.notification import Notification
@@ -189,8 +189,7 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.commit_done()
-        with contextlib.suppress(TimeoutError, KafkaError):
-            await asyncio.wait_for(self._consumer.stop(), BROKER_CALL_TIMEOUT)
+        await close_quietly(self._consumer.stop(), BROKER_CALL_TIMEOUT)
         log.info("notifier.stopped")
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.protocol.transaction import InitProducerIdRequest
 
 from bot.logs import get_logger
 from bot.metrics.definitions import PRODUCE_DURATION, PRODUCE_FAILURES
@@ -22,6 +24,8 @@ log = get_logger(component="bus")
 # GitHub sends bodies up to 25 MB; the envelope adds a little. Kafka's defaults (1 MB) would
 # refuse such an event, so topics, producer and consumer are all raised to this.
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+# How long asking the cluster what it supports may take before the producer gives up starting.
+PROBE_TIMEOUT = 30.0
 
 
 class BusUnavailable(Exception):
@@ -54,11 +58,51 @@ def client_params(settings: Settings, bootstrap_servers: str) -> dict[str, Any]:
     return params
 
 
-def producer_params(settings: Settings, bootstrap_servers: str) -> dict[str, Any]:
+async def supports_idempotence(settings: Settings, bootstrap_servers: str) -> bool:
+    """True when a broker grants a producer id (InitProducerId), which idempotence needs."""
+    client = AIOKafkaClient(**client_params(settings, bootstrap_servers))
+    try:
+        await asyncio.wait_for(client.bootstrap(), PROBE_TIMEOUT)
+        # The same request an idempotent producer makes at start, without a transactional id;
+        # one unused producer id costs the cluster nothing.
+        request = InitProducerIdRequest(
+            transactional_id=None,  # a plain idempotent producer has none
+            transaction_timeout_ms=60_000,
+        )
+        response = await asyncio.wait_for(
+            client.send(client.get_random_node(), request), PROBE_TIMEOUT
+        )
+    except KafkaConnectionError:
+        raise  # no answer at all is not a "no": starting fails as it would without the probe
+    except KafkaError as exc:
+        # Unsupported API version and the like: the broker said no in its own way.
+        log.debug("kafka.idempotence_probe_refused", error=type(exc).__name__)
+        return False
+    finally:
+        await client.close()
+    return bool(response.error_code == 0)
+
+
+async def decide_idempotence(settings: Settings, bootstrap_servers: str) -> bool:
+    """The setting when given; else off for the embedded broker; else what the cluster grants."""
+    if settings.kafka_enable_idempotence is not None:
+        return settings.kafka_enable_idempotence
+    if settings.embedded_broker:
+        return False  # ferrybot's own Tansu, which is known to refuse InitProducerId
+    if await supports_idempotence(settings, bootstrap_servers):
+        return True
+    log.warning(
+        "kafka.idempotence_unavailable",
+        bootstrap_servers=bootstrap_servers,
+        consequence="producer retries may duplicate records; side effects stay idempotent",
+    )
+    return False
+
+
+def producer_params(
+    settings: Settings, bootstrap_servers: str, idempotence: bool
+) -> dict[str, Any]:
     """Producer parameters: acks=all, compression, large messages, bounded request time."""
-    idempotence = settings.kafka_enable_idempotence
-    if idempotence is None:
-        idempotence = not settings.embedded_broker
     timeout_ms = int(settings.produce_timeout_seconds * 1000)
     return {
         **client_params(settings, bootstrap_servers),
@@ -113,23 +157,48 @@ async def ensure_topics(
         await admin.close()
 
 
+async def close_quietly(closing: Awaitable[None], within: float) -> None:
+    """Await an aiokafka client's stop, bounded; a lost broker's errors there are not ours."""
+    try:
+        await asyncio.wait_for(closing, within)
+    except (TimeoutError, KafkaError, OSError) as exc:
+        log.debug("kafka.close_failed", error=type(exc).__name__)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # a real cancellation of the caller
+        # aiokafka's fetcher re-raises the cancellation of its own retry sleep when it is
+        # closed while the broker is gone; that is the end of the client, not of the caller.
+        log.debug("kafka.close_cancelled")
+
+
 class EventProducer:
     """Produces with acks=all and gives up after a bounded wait, so callers can answer 503."""
 
     def __init__(self, settings: Settings, bootstrap_servers: str) -> None:
         self._settings = settings
-        self._producer = AIOKafkaProducer(**producer_params(settings, bootstrap_servers))
+        self._bootstrap_servers = bootstrap_servers
+        self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        """Connect to the cluster."""
+        """Ask the cluster what it supports, then connect."""
+        idempotence = await decide_idempotence(self._settings, self._bootstrap_servers)
+        self._producer = AIOKafkaProducer(
+            **producer_params(self._settings, self._bootstrap_servers, idempotence)
+        )
         await asyncio.wait_for(self._producer.start(), 30)
+
+    @property
+    def _started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("EventProducer used before start()")
+        return self._producer
 
     async def stop(self) -> None:
         """Flush and close."""
-        try:
-            await asyncio.wait_for(self._producer.stop(), 10)
-        except TimeoutError:
-            log.warning("producer.stop_timeout")
+        if self._producer is None:
+            return
+        await close_quietly(self._producer.stop(), 10)
 
     async def send(
         self,
@@ -143,7 +212,7 @@ class EventProducer:
         started = time.perf_counter()
         try:
             await asyncio.wait_for(
-                self._producer.send_and_wait(
+                self._started.send_and_wait(
                     topic, value=value, key=key.encode(), headers=list(headers)
                 ),
                 ack_timeout or self._settings.produce_timeout_seconds,
@@ -169,7 +238,7 @@ class EventProducer:
     async def reachable(self, within: float = 2.0) -> bool:
         """True when the cluster answers a metadata request in time."""
         try:
-            metadata = await asyncio.wait_for(self._producer.client.fetch_all_metadata(), within)
+            metadata = await asyncio.wait_for(self._started.client.fetch_all_metadata(), within)
         except (TimeoutError, KafkaError, OSError):
             return False
         return bool(metadata.brokers())

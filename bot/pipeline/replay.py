@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from bot.pipeline.bus import MAX_MESSAGE_BYTES, EventProducer, client_params
+from bot.pipeline.bus import MAX_MESSAGE_BYTES, EventProducer, client_params, close_quietly
+from bot.pipeline.topic_reader import FETCH_MAX_WAIT_MS, read_to_quiet
 from bot.settings import Settings
 
 # The header that tells the worker which single handler a replayed event is for.
@@ -46,6 +47,7 @@ async def read_dead_letters(
         enable_auto_commit=False,
         max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
         fetch_max_bytes=MAX_MESSAGE_BYTES,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
     )
     await asyncio.wait_for(consumer.start(), 30)
     try:
@@ -53,23 +55,19 @@ async def read_dead_letters(
         tps = [TopicPartition(settings.topic_dlq, p) for p in sorted(partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
         found: list[tuple[DeadLetter, ConsumerRecord[bytes, bytes]]] = []
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            batch = await asyncio.wait_for(consumer.getmany(timeout_ms=500), 30)
-            for records in batch.values():
-                for record in records:
-                    letter = DeadLetter(
-                        offset=f"{record.partition}/{record.offset}",
-                        delivery=_header(record, "delivery"),
-                        handler=_header(record, "handler"),
-                        attempts=_header(record, "attempts"),
-                        reason=_header(record, "reason"),
-                    )
-                    found.append((letter, record))
+        for record in await read_to_quiet(consumer, tps):
+            letter = DeadLetter(
+                offset=f"{record.partition}/{record.offset}",
+                delivery=_header(record, "delivery"),
+                handler=_header(record, "handler"),
+                attempts=_header(record, "attempts"),
+                reason=_header(record, "reason"),
+            )
+            found.append((letter, record))
         return found
     finally:
-        await consumer.stop()
+        await close_quietly(consumer.stop(), 10)
 
 
 async def replay(

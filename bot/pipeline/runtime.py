@@ -10,17 +10,21 @@ from typing import Protocol
 
 import aiohttp
 from aiohttp import web
+from aiokafka.errors import KafkaError
 
 from bot.github.clients import GitHubClients
 from bot.github.dryrun import DryRunRecorder
-from bot.ingress.app import create_app
+from bot.ingress.app import GATE_KEY, GUARD_KEY, create_app
+from bot.ingress.intake import IntakeGate
 from bot.logs import get_logger
 from bot.metrics.monitor import BrokerMonitor
 from bot.metrics.server import Health, start_metrics_server
 from bot.notify.service import Notifier, notifier_group
-from bot.pipeline.broker import EmbeddedBroker
+from bot.pipeline.broker import EmbeddedBroker, write_address
 from bot.pipeline.bus import EventProducer, ensure_topics
 from bot.pipeline.dispatch import discover, registry
+from bot.pipeline.kafka_logs import watch_recovery
+from bot.pipeline.spool import Backlog, restore_spool, spool_path, write_spool
 from bot.pipeline.worker import Worker
 from bot.reconciler import Reconciler
 from bot.settings import Settings, SettingsError
@@ -75,18 +79,26 @@ async def serve(
     async with contextlib.AsyncExitStack() as stack:
         if broker is not None:
             stack.push_async_callback(broker.stop)
+            _announce_embedded(settings, broker)
+            address_file = write_address(settings.state_dir, bootstrap)
+            stack.callback(address_file.unlink, missing_ok=True)
         await ensure_topics(settings, bootstrap)
         producer = EventProducer(settings, bootstrap)
         await producer.start()
         stack.push_async_callback(producer.stop)
+        watcher = asyncio.create_task(watch_recovery(producer.reachable))
+        stack.callback(watcher.cancel)
+        restored = await restore_spool(spool_path(settings), producer)
+        if restored:
+            log.info("spool.restored", records=restored, path=str(spool_path(settings)))
         session = aiohttp.ClientSession()
         stack.push_async_callback(session.close)
 
-        runner: web.AppRunner | None = None
+        ingress: tuple[web.AppRunner, IntakeGate] | None = None
         health = Health(producer)
         if components.ingress:
-            runner = await _start_ingress(settings, producer, bootstrap, broker is not None)
-            stack.push_async_callback(runner.cleanup)
+            ingress = await _start_ingress(settings, producer, bootstrap, broker is not None)
+            stack.push_async_callback(ingress[0].cleanup)
         else:
             # Up before the services start, so liveness answers while a group is joined.
             metrics = await start_metrics_server(
@@ -94,49 +106,104 @@ async def serve(
             )
             stack.push_async_callback(metrics.cleanup)
 
-        services: list[Service] = []
+        # In the order they stop: what feeds the events topic first, then what drains it.
+        services: list[tuple[str, Service]] = []
         groups: dict[str, str] = {}
+        if components.reconciler:
+            services.append(("reconciler", Reconciler(settings, producer, session)))
         if components.worker:
-            worker = _build_worker(settings, bootstrap, session, producer)
-            services.append(worker)
+            worker = _build_worker(settings, bootstrap, session, producer, broker is not None)
+            services.append(("worker", worker))
             groups[settings.kafka_consumer_group] = settings.topic_events
             health.assigned.append(worker.assigned)
         if components.notifier:
             notifier = Notifier(settings, bootstrap, session)
-            services.append(notifier)
+            services.append(("notifier", notifier))
             groups[notifier_group(settings)] = settings.topic_notifications
             health.assigned.append(notifier.assigned)
-        if components.reconciler:
-            services.append(Reconciler(settings, producer, session))
-        services.append(BrokerMonitor(settings, bootstrap, producer, groups))
-        for service in services:
+        services.insert(0, ("monitor", BrokerMonitor(settings, bootstrap, producer, groups)))
+        for _, service in services:
             await service.start()
-        tasks = [asyncio.create_task(s.run(), name=type(s).__name__) for s in services]
-        health.tasks.extend(tasks)
+        tasks = {
+            name: asyncio.create_task(service.run(), name=type(service).__name__)
+            for name, service in services
+        }
+        health.tasks.extend(tasks.values())
         if started is not None:
             started.set()
         stopper = asyncio.create_task(stop.wait())
         # A service that ends by itself has failed; that stops the process too.
-        await asyncio.wait({stopper, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({stopper, *tasks.values()}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
         log.info("runtime.stopping")
-        # Stop intake first: no new webhooks are acknowledged once shutdown begins.
-        if runner is not None:
-            await runner.cleanup()
-        for service in services:
+        if ingress is not None:
+            await _close_intake(settings, ingress[1])
+        results: list[BaseException] = []
+        for name, service in services:
             service.stop()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                await tasks[name]
+            except Exception as exc:
+                results.append(exc)
+        if broker is not None:
+            await _spool_unfinished(settings, bootstrap)
+        if ingress is not None:
+            await ingress[0].cleanup()
+            log.info("ingress.stopped")
     log.info("runtime.stopped")
     for result in results:
-        if isinstance(result, BaseException):
-            raise result
+        raise result
+
+
+def _announce_embedded(settings: Settings, broker: EmbeddedBroker) -> None:
+    # Said once per run, so nobody mistakes the zero-config default for a durable setup.
+    log.warning(
+        "broker.memory_only",
+        bootstrap_servers=broker.bootstrap_servers,
+        crash="a crash (kill -9, OOM, power loss) loses every event not yet handled",
+        clean_stop=(
+            f"SIGTERM or Ctrl-C handles what was accepted for up to "
+            f"{settings.shutdown_drain_seconds:g} s, spools the rest to {spool_path(settings)} "
+            "and produces it again at the next start"
+        ),
+        durable="set FERRYBOT_KAFKA_BOOTSTRAP_SERVERS to a Kafka cluster for replicated storage",
+    )
+
+
+async def _close_intake(settings: Settings, gate: IntakeGate) -> None:
+    # Stop intake first: webhooks arriving from now on get 503 and are retried by the sender;
+    # those already being produced finish, so their 202 stays true.
+    gate.close()
+    log.info("ingress.draining")
+    left = await gate.wait_idle(settings.produce_timeout_seconds + 1)
+    if left:
+        log.warning("ingress.requests_unfinished", requests=left)
+
+
+async def _spool_unfinished(settings: Settings, bootstrap: str) -> None:
+    backlogs = [
+        Backlog(settings.topic_events, settings.kafka_consumer_group),
+        Backlog(settings.topic_notifications, notifier_group(settings)),
+        Backlog(settings.topic_dlq, None),
+    ]
+    path = spool_path(settings)
+    try:
+        written = await asyncio.wait_for(write_spool(settings, bootstrap, backlogs, path), 60)
+    except (TimeoutError, KafkaError, OSError) as exc:
+        log.error("spool.failed", error=type(exc).__name__, path=str(path))
+        return
+    if written:
+        log.warning("spool.written", records=written, path=str(path))
 
 
 async def _start_ingress(
     settings: Settings, producer: EventProducer, bootstrap: str, embedded: bool
-) -> web.AppRunner:
-    runner = web.AppRunner(create_app(settings, producer), access_log=None)
+) -> tuple[web.AppRunner, IntakeGate]:
+    app = create_app(settings, producer)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    if runner.server is not None:
+        app[GUARD_KEY].attach(runner.server)
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
     log.info(
@@ -145,11 +212,15 @@ async def _start_ingress(
         broker=bootstrap,
         embedded_broker=embedded,
     )
-    return runner
+    return runner, app[GATE_KEY]
 
 
 def _build_worker(
-    settings: Settings, bootstrap: str, session: aiohttp.ClientSession, producer: EventProducer
+    settings: Settings,
+    bootstrap: str,
+    session: aiohttp.ClientSession,
+    producer: EventProducer,
+    drain_on_stop: bool,
 ) -> Worker:
     recorder = DryRunRecorder(settings.state_dir / "dry-run.jsonl")
     clients = GitHubClients(settings, session, recorder)
@@ -160,7 +231,7 @@ def _build_worker(
         auth=clients.mode.value,
         handlers=sorted(registry.handlers),
     )
-    return Worker(settings, bootstrap, registry, clients, producer)
+    return Worker(settings, bootstrap, registry, clients, producer, drain_on_stop=drain_on_stop)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

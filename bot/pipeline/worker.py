@@ -22,7 +22,13 @@ from bot.metrics.definitions import (
     HandlerOutcome,
     observe_handler,
 )
-from bot.pipeline.bus import MAX_MESSAGE_BYTES, BusUnavailable, EventProducer, client_params
+from bot.pipeline.bus import (
+    MAX_MESSAGE_BYTES,
+    BusUnavailable,
+    EventProducer,
+    client_params,
+    close_quietly,
+)
 from bot.pipeline.dedupe import DeliveryDedupe
 from bot.pipeline.dispatch import Handler, Registry
 from bot.pipeline.replay import replayed_handler
@@ -39,6 +45,10 @@ log = get_logger(component="worker")
 LANE_HIGH_WATER = 1000
 # Bound on any single broker call: a dead broker makes commits hang forever otherwise.
 BROKER_CALL_TIMEOUT = 10.0
+# Tansu's ListOffsets answers the last batch's base offset + 1, short of the real end when
+# that batch holds several records. Draining on stop therefore reads until fetching has been
+# quiet for longer than a fetch can wait (aiokafka's fetch_max_wait_ms is 500 ms).
+DRAIN_QUIET_SECONDS = 1.0
 
 
 @dataclass
@@ -64,8 +74,12 @@ class Worker:
         registry: Registry,
         clients: GitHubClients,
         producer: EventProducer,
+        drain_on_stop: bool = False,
     ) -> None:
         self._settings = settings
+        # Only the last copy of the events (the embedded broker) needs draining on stop; with
+        # a real cluster, unstarted records stay there for the next member.
+        self._drain_on_stop = drain_on_stop
         self._registry = registry
         self._clients = clients
         self._producer = producer
@@ -78,6 +92,7 @@ class Worker:
         self._lanes: dict[TopicPartition, Lane] = {}
         self._paused: set[TopicPartition] = set()
         self._stopping = asyncio.Event()
+        self._handled = 0
         self.assigned = asyncio.Event()
         self._consumer: AIOKafkaConsumer = AIOKafkaConsumer(
             **client_params(settings, bootstrap_servers),
@@ -98,21 +113,27 @@ class Worker:
         """Fetch and hand records to lanes until `stop` is called, then drain and leave."""
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
-                for tp, records in batches.items():
-                    lane = self._lane(tp)
-                    for record in records:
-                        lane.queue.put_nowait(record)
-                        lane.idle.clear()
-                self._raise_if_a_lane_died()
-                self._apply_backpressure()
-                await self._commit_done()
+                await self._fetch_round()
         finally:
             await self._shutdown()
 
     def stop(self) -> None:
-        """Stop intake; `run` finishes in-flight records, commits and leaves the group."""
+        """Stop; `run` drains (see `drain_on_stop`), commits and leaves the group."""
         self._stopping.set()
+
+    async def _fetch_round(self) -> int:
+        batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+        fetched = 0
+        for tp, records in batches.items():
+            lane = self._lane(tp)
+            for record in records:
+                lane.queue.put_nowait(record)
+                lane.idle.clear()
+            fetched += len(records)
+        self._raise_if_a_lane_died()
+        self._apply_backpressure()
+        await self._commit_done()
+        return fetched
 
     def _lane(self, tp: TopicPartition) -> Lane:
         lane = self._lanes.get(tp)
@@ -152,6 +173,7 @@ class Worker:
             finally:
                 lane.busy = False
             lane.done_offset = record.offset + 1
+            self._handled += 1
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -295,17 +317,21 @@ class Worker:
             if (lane := self._lanes.get(tp)) is not None:
                 lane.committed_offset = offset
 
-    async def finish_lanes(self, tps: list[TopicPartition]) -> None:
-        """Drop unstarted records, let in-flight ones finish, commit, forget the lanes."""
+    async def finish_lanes(
+        self, tps: list[TopicPartition], grace: float = BROKER_CALL_TIMEOUT * 6
+    ) -> None:
+        """Drop unstarted records, give in-flight ones `grace` s, commit, forget the lanes."""
         lanes = [self._lanes[tp] for tp in tps if tp in self._lanes]
         for lane in lanes:
             while not lane.queue.empty():
                 lane.queue.get_nowait()
             if not lane.busy:
                 lane.idle.set()
+        deadline = asyncio.get_running_loop().time() + grace
         for lane in lanes:
+            remaining = max(0.0, deadline - asyncio.get_running_loop().time())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lane.idle.wait(), BROKER_CALL_TIMEOUT * 6)
+                await asyncio.wait_for(lane.idle.wait(), remaining)
         await self._commit_done(lanes)
         for lane in lanes:
             if lane.task is not None:
@@ -316,10 +342,47 @@ class Worker:
             self._paused.discard(lane.tp)
 
     async def _shutdown(self) -> None:
-        await self.finish_lanes(list(self._lanes))
-        with contextlib.suppress(TimeoutError, KafkaError):
-            await asyncio.wait_for(self._consumer.stop(), BROKER_CALL_TIMEOUT)
+        bound = self._settings.shutdown_drain_seconds
+        deadline = asyncio.get_running_loop().time() + bound
+        if self._drain_on_stop and bound > 0:
+            # A broker that is gone cannot be drained; what it held is lost either way.
+            with contextlib.suppress(TimeoutError, KafkaError):
+                await asyncio.wait_for(self._drain_accepted(), bound)
+        # Whatever is still in flight at the bound is cancelled and stays uncommitted, so it
+        # is handled again: by the next member, or (embedded broker) from the spool.
+        grace = max(0.0, deadline - asyncio.get_running_loop().time())
+        await self.finish_lanes(list(self._lanes), grace)
+        await close_quietly(self._consumer.stop(), BROKER_CALL_TIMEOUT)
         log.info("worker.stopped")
+
+    async def _drain_accepted(self) -> None:
+        """Handle every record the events topic held when intake stopped, then return."""
+        # Right after start the group may not have assigned the partitions yet.
+        await self.assigned.wait()
+        tps = sorted(self._consumer.assignment(), key=lambda tp: tp.partition)
+        ends = await asyncio.wait_for(self._consumer.end_offsets(tps), BROKER_CALL_TIMEOUT)
+        log.info("worker.draining", partitions=[tp.partition for tp in tps])
+        loop = asyncio.get_running_loop()
+        quiet_since = loop.time()
+        handled_before = self._handled
+        while True:
+            # The end offsets are only a lower bound (see DRAIN_QUIET_SECONDS): the end is
+            # where fetching has found nothing more for a while, with no partition paused.
+            if await self._fetch_round() or self._paused:
+                quiet_since = loop.time()
+            elif loop.time() - quiet_since >= DRAIN_QUIET_SECONDS and await self._reached(ends):
+                break
+        log.info("worker.drained", handled=self._handled - handled_before)
+
+    async def _reached(self, ends: dict[TopicPartition, int]) -> bool:
+        for tp, end in ends.items():
+            lane = self._lanes.get(tp)
+            if lane is not None and (lane.busy or not lane.queue.empty()):
+                return False
+            position = await asyncio.wait_for(self._consumer.position(tp), BROKER_CALL_TIMEOUT)
+            if position < end:
+                return False
+        return True
 
 
 def _repository(envelope: Envelope | None) -> str | None:
