@@ -77,7 +77,9 @@ class ConnectionGuard:
 
     def _opened(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
         if len(self._transports) >= self._max_connections:
-            self._refuse(transport)
+            # Not right away: aiohttp starts the connection's task after this callback, and
+            # that task must already run when the connection is lost.
+            asyncio.get_running_loop().call_soon(self._refuse, transport)
             return
         self._transports[handler] = transport
         self._arm(handler)

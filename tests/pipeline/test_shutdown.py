@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.cli.send import SendResult, send_github
@@ -62,7 +63,7 @@ def _pid_alive(pid: int) -> bool:
 
 async def test_sigterm_during_a_burst_handles_every_accepted_delivery(tmp_path: Path) -> None:
     """30 deliveries answered 202, SIGTERM at once: all 30 are handled before exit 0, and a
-    delivery arriving while the worker drains gets 503 and is not taken."""
+    delivery arriving while the worker drains gets 503 (as does /readyz) and is not taken."""
     bot, url = await _run(tmp_path, "run")
     try:
         answers = await _burst(url, tmp_path, "burst")
@@ -72,6 +73,9 @@ async def test_sigterm_during_a_burst_handles_every_accepted_delivery(tmp_path: 
         late = (await _burst(url, tmp_path, "late", count=1))[0]
         assert bot.process.returncode is None, "stopped before the late delivery could be tried"
         assert late.status == 503
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url.replace("/webhooks/github", "/readyz")) as ready:
+                assert ready.status == 503
         assert await asyncio.wait_for(bot.process.wait(), 90) == 0
     finally:
         await bot.kill()
