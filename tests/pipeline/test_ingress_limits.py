@@ -122,11 +122,10 @@ async def test_a_trickled_body_gets_408_within_the_body_bound(
     """Complete headers, then one body byte a second: 408 within the body bound, then close."""
     bot, port = ingress
     body = b"{" + b" " * 98 + b"}"
+    signature = sign_github(body, SECRET)
     head = (
         REQUEST_HEAD
-        + (
-            f"Content-Length: {len(body)}\r\nX-Hub-Signature-256: {sign_github(body, SECRET)}\r\n\r\n"
-        ).encode()
+        + f"Content-Length: {len(body)}\r\nX-Hub-Signature-256: {signature}\r\n\r\n".encode()
     )
     chunks = [head] + [body[i : i + 1] for i in range(len(body))]
     seconds, answer = await _closed_after(port, chunks)
