@@ -345,9 +345,15 @@ class Worker:
         bound = self._settings.shutdown_drain_seconds
         deadline = asyncio.get_running_loop().time() + bound
         if self._drain_on_stop and bound > 0:
-            # A broker that is gone cannot be drained; what it held is lost either way.
-            with contextlib.suppress(TimeoutError, KafkaError):
+            try:
                 await asyncio.wait_for(self._drain_accepted(), bound)
+            except (TimeoutError, KafkaError) as exc:
+                # The bound passed, or the broker is gone (what it held is lost either way).
+                log.warning("worker.drain_incomplete", error=type(exc).__name__)
+            except Exception as exc:
+                # A lane that died while draining: its records stay uncommitted (spooled),
+                # and stopping the rest in order matters more than this one error.
+                log.error("worker.drain_failed", reason=f"{type(exc).__name__}: {exc}"[:500])
         # Whatever is still in flight at the bound is cancelled and stays uncommitted, so it
         # is handled again: by the next member, or (embedded broker) from the spool.
         grace = max(0.0, deadline - asyncio.get_running_loop().time())
