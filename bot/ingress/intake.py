@@ -21,6 +21,11 @@ class IntakeGate:
         """False once shutdown has begun."""
         return self._open
 
+    @property
+    def in_flight(self) -> int:
+        """Webhooks admitted and not yet answered."""
+        return self._in_flight
+
     def close(self) -> None:
         """Refuse new webhooks from now on; those already admitted carry on."""
         self._open = False
