@@ -1,8 +1,7 @@
-"""Connection limits of the ingress: how many may be open, and how long headers may take.
+"""Connection limits of the ingress: how many may be open, and how long headers may take."""
 
-aiohttp bounds neither: a client trickling one header byte a second holds its connection
-forever. The body's own bound lives with the body read (`bot.ingress.app`).
-"""
+# aiohttp bounds neither: a client trickling one header byte a second holds its connection
+# forever. The body's own bound lives with the body read (`bot.ingress.app`).
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""aiokafka's own log records, folded into one line per broker state change.
+"""aiokafka's own log records, folded into one line per broker state change."""
 
-A lost broker makes aiokafka log an error for every connection attempt of every client
-(thousands a minute). Here the first sign of trouble becomes `kafka.broker_lost`, everything
-aiokafka says while the broker is lost is counted instead of printed, a reminder goes out
-every `REMINDER_SECONDS`, and `kafka.broker_back` ends the episode.
-"""
+# A lost broker makes aiokafka log an error for every connection attempt of every client
+# (thousands a minute). Here the first sign of trouble becomes `kafka.broker_lost`, everything
+# aiokafka says while the broker is lost is counted instead of printed, a reminder goes out
+# every `REMINDER_SECONDS`, and `kafka.broker_back` ends the episode.
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""The embedded broker's unfinished records, kept in a file across a clean stop.
+"""The embedded broker's unfinished records, kept in a file across a clean stop."""
 
-The embedded broker holds everything in memory only. On a clean stop, whatever a consumer
-group has not committed yet (or, for topics nobody consumes, everything) is written here;
-the next start produces it again and removes the file.
-"""
+# The embedded broker holds everything in memory only. On a clean stop, whatever a consumer
+# group has not committed yet (or, for topics nobody consumes, everything) is written here;
+# the next start produces it again and removes the file.
 
 from __future__ import annotations
 

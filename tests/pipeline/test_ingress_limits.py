@@ -1,5 +1,4 @@
-"""The ingress bounds slow clients: headers and body must arrive in time, connections are
-capped, and a sender that hangs up mid-body costs one warning line."""
+"""The ingress bounds slow clients, caps connections, and shrugs off senders that hang up."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Producer idempotence is what the broker grants: `replay` and `ingress` work against a
-Tansu started by hand with no idempotence setting, and `replay` finds a local `run` by itself."""
+"""Idempotence is what the broker grants; `replay` finds the local `run` by itself."""
 
 from __future__ import annotations
 

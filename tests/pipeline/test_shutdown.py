@@ -1,5 +1,4 @@
-"""`ferrybot run` stopped by SIGTERM or Ctrl-C: intake closes, accepted events are handled or
-spooled, the parts stop in order, exit 0."""
+"""`ferrybot run` stopped by SIGTERM or Ctrl-C: nothing accepted is lost, the stop is ordered."""
 
 from __future__ import annotations
 
