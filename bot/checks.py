@@ -24,6 +24,8 @@ from bot.github.limits import (
 # A finding past the 50 annotations gets one line of the text: its message, cut to this.
 _LISTED_MESSAGE = 300
 
+from bot.check_runs import CheckRunLedger, CheckRunScope, KnownRun, external_id, run_key
+
 
 class Conclusion(StrEnum):
     """Check-run conclusions ferrybot uses."""
@@ -98,15 +100,22 @@ def _text_and_listing(text: str, rest: list[dict[str, Any]]) -> str:
 
 
 async def publish_check(
-    gh: GitHubAPI, owner: str, repo: str, head_sha: str, result: CheckResult
+    gh: GitHubAPI,
+    owner: str,
+    repo: str,
+    head_sha: str,
+    result: CheckResult,
+    runs: CheckRunScope | None = None,
 ) -> str | None:
     """Create or update the check run named `result.name` on `head_sha`; fall back to a status.
 
     Returns the conclusion the run had before (None when it is new or unknown), so callers
-    can tell a check that starts failing from one that keeps failing.
+    can tell a check that starts failing from one that keeps failing. With `runs`, a run this
+    process made or saw is updated without a lookup, and one on a commit the event itself
+    brought is created without one.
     """
     try:
-        return await _publish_check_run(gh, owner, repo, head_sha, result)
+        return await _publish_check_run(gh, owner, repo, head_sha, result, runs)
     except gidgethub.BadRequest as exc:
         # Personal access tokens cannot create check runs (403 "Resource not accessible by
         # personal access token"); a commit status carries the same verdict.
@@ -117,41 +126,77 @@ async def publish_check(
 
 
 async def _publish_check_run(
-    gh: GitHubAPI, owner: str, repo: str, head_sha: str, result: CheckResult
+    gh: GitHubAPI,
+    owner: str,
+    repo: str,
+    head_sha: str,
+    result: CheckResult,
+    runs: CheckRunScope | None,
 ) -> str | None:
-    existing = await _existing_check_run(gh, owner, repo, head_sha, result.name)
+    ledger = runs.ledger if runs is not None else CheckRunLedger()
+    key = run_key(owner, repo, result.name, head_sha)
+    existing = ledger.known(key)
+    if existing is None:
+        brand_new = runs is not None and runs.new_head == head_sha and ledger.untouched(key)
+        if not brand_new:
+            existing = await _existing_check_run(gh, owner, repo, head_sha, result.name)
     body: dict[str, Any] = {
         "status": "completed",
         "conclusion": result.conclusion.value,
         "output": result.output(),
     }
     if existing is None:
-        await gh.post(
+        ledger.pending(key)
+        created = await gh.post(
             "/repos/{owner}/{repo}/check-runs",
             url_vars={"owner": owner, "repo": repo},
-            data={"name": result.name, "head_sha": head_sha, **body},
+            data={
+                "name": result.name,
+                "head_sha": head_sha,
+                "external_id": external_id(result.name, head_sha),
+                **body,
+            },
         )
+        ledger.record(key, _known(created))
         return None
-    previous = existing.get("conclusion")
-    current = existing.get("output") or {}
+    previous = existing.conclusion
     if (
-        existing.get("status") == "completed"
-        and existing.get("conclusion") == result.conclusion.value
-        and current.get("title") == body["output"]["title"]
-        and current.get("summary") == body["output"]["summary"]
+        existing.status == "completed"
+        and existing.conclusion == result.conclusion.value
+        and existing.title == body["output"]["title"]
+        and existing.summary == body["output"]["summary"]
     ):
+        ledger.record(key, existing)
         return str(previous)  # a redelivery: the run already says exactly this
-    await gh.patch(
-        "/repos/{owner}/{repo}/check-runs/{check_run_id}",
-        url_vars={"owner": owner, "repo": repo, "check_run_id": str(existing["id"])},
-        data=body,
-    )
+    ledger.pending(key)
+    try:
+        updated = await gh.patch(
+            "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+            url_vars={"owner": owner, "repo": repo, "check_run_id": str(existing.id)},
+            data=body,
+        )
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) == 404:
+            ledger.forget(key)  # deleted meanwhile: the retry looks it up or creates it
+        raise
+    ledger.record(key, _known(updated))
     return str(previous) if previous is not None else None
+
+
+def _known(run: Any) -> KnownRun:
+    output = run.get("output") or {}
+    return KnownRun(
+        id=int(run["id"]),
+        status=run.get("status"),
+        conclusion=run.get("conclusion"),
+        title=output.get("title"),
+        summary=output.get("summary"),
+    )
 
 
 async def _existing_check_run(
     gh: GitHubAPI, owner: str, repo: str, head_sha: str, name: str
-) -> dict[str, Any] | None:
+) -> KnownRun | None:
     try:
         listing = await gh.getitem(
             "/repos/{owner}/{repo}/commits/{ref}/check-runs{?check_name,filter}",
@@ -168,7 +213,10 @@ async def _existing_check_run(
             return None  # nothing to update; creating will say whether the repo exists
         raise
     runs = [run for run in listing.get("check_runs", []) if run.get("name") == name]
-    return runs[0] if runs else None
+    # Another App's run may share the name; ours carries the deterministic external id (runs
+    # made before external ids were set carry none and are ours too).
+    own = [run for run in runs if run.get("external_id") in (None, "", external_id(name, head_sha))]
+    return _known(own[0]) if own else None
 
 
 async def publish_status(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -9,9 +10,11 @@ import structlog
 from gidgethub.abc import GitHubAPI
 from pydantic import BaseModel, ValidationError
 
+from bot.check_runs import CheckRunScope
 from bot.pipeline.retry import PermanentError
 from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
+from bot.repo_config import RepoConfig, RepoConfigCache, effective_config
 from schemas.audit import AuditRecord
 from schemas.config import BotConfig
 from schemas.envelope import Envelope, payload_dict
@@ -31,6 +34,9 @@ class Context:
     dry_run: bool
     publisher: Publisher
     sources: ArtifactSources | None = None
+    check_runs: CheckRunScope | None = None
+    bot_login: Callable[[], Awaitable[str | None]] | None = None
+    repo_configs: RepoConfigCache | None = None
     _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
 
     @property
@@ -45,6 +51,19 @@ class Context:
     async def audit(self, record: AuditRecord) -> None:
         """Record a decision or action on the audit topic."""
         await self.publisher.audit(record)
+
+    async def repo_config(self, owner: str, repo: str) -> RepoConfig:
+        """The config in force for `owner/repo`: central, with the repository's file merged."""
+        if self.repo_configs is None:
+            return await effective_config(self.gh, self.config, owner, repo)
+        return await self.repo_configs.get(self.gh, self.config, owner, repo)
+
+    async def caused_by_bot(self, login: str) -> bool:
+        """True when `login` is this bot's own GitHub identity (its writes echo as webhooks)."""
+        if self.bot_login is None or not login.lower().endswith("[bot]"):
+            return False  # only App identities end in [bot]: no lookup for people
+        own = await self.bot_login()
+        return own is not None and own.lower() == login.lower()
 
     def event(self, model: type[ModelT]) -> ModelT:
         """The payload as a typed event; a payload that does not fit is a permanent error."""

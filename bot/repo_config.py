@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +20,7 @@ from bot.bounded_yaml import YAMLTooLarge, load_bounded_yaml
 from bot.github.limits import COMMENT_BODY, fit
 from bot.pipeline.retry import is_transient
 from schemas.config import BotConfig
+from schemas.envelope import Envelope, Source, payload_dict
 
 _MARKER = "<!-- ferrybot:repo-config sha={sha} -->"
 MAX_FILE_BYTES = 64 * 1024
@@ -65,6 +70,62 @@ async def effective_config(gh: GitHubAPI, central: BotConfig, owner: str, repo: 
     except ValueError as exc:
         return RepoConfig(central, str(exc), sha)
     return RepoConfig(merged, None, sha)
+
+
+class RepoConfigCache:
+    """Each repository's effective config, read at most once per TTL and repository.
+
+    A push to a repository's default branch drops its entry (`forget`), so an edited file
+    applies on the next event rather than after the TTL. Concurrent first reads of one
+    repository share one request.
+    """
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        max_entries: int = 5000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, RepoConfig]] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def get(self, gh: GitHubAPI, central: BotConfig, owner: str, repo: str) -> RepoConfig:
+        """The cached config for `owner/repo`, read from GitHub when missing or expired."""
+        key = f"{owner}/{repo}".lower()
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            entry = self._entries.get(key)
+            if entry is not None and self._clock() - entry[0] < self._ttl:
+                self._entries.move_to_end(key)
+                return entry[1]
+            result = await effective_config(gh, central, owner, repo)
+            self._entries[key] = (self._clock(), result)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                old, _ = self._entries.popitem(last=False)
+                self._locks.pop(old, None)
+            return result
+
+    def forget(self, owner: str, repo: str) -> None:
+        """Read `owner/repo`'s file again next time (its default branch moved)."""
+        self._entries.pop(f"{owner}/{repo}".lower(), None)
+
+    def note_event(self, envelope: Envelope) -> None:
+        """Forget a repository's entry when the event is a push to its default branch."""
+        if envelope.source is not Source.GITHUB or envelope.event != "push":
+            return
+        payload = payload_dict(envelope)
+        repository = payload.get("repository")
+        if not isinstance(repository, dict):
+            return
+        default = repository.get("default_branch")
+        full_name = repository.get("full_name")
+        if payload.get("ref") == f"refs/heads/{default}" and isinstance(full_name, str):
+            owner, _, repo = full_name.partition("/")
+            self.forget(owner, repo)
 
 
 def _load(item: Any, path: str) -> dict[str, Any]:

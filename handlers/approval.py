@@ -17,7 +17,6 @@ from bot.commands.rechecks import recheck
 from bot.context import Context
 from bot.github.limits import COMMENT_BODY, fit
 from bot.pipeline.dispatch import on
-from bot.repo_config import effective_config
 from schemas.config import BotConfig
 from schemas.github import LabeledEvent, PullRequestEvent, SynchronizeEvent
 
@@ -149,7 +148,9 @@ async def refresh_approval(ctx: Context, state: PullState, config: BotConfig) ->
 async def publish_approval(ctx: Context, state: PullState, config: BotConfig) -> None:
     """Publish the approval check on the head SHA."""
     result = evaluate_approval(state.labels, config)
-    await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
+    await publish_check(
+        ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs
+    )
     ctx.log.info("approval.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 
@@ -186,7 +187,7 @@ async def approval_check(ctx: Context) -> None:
     """
     event = ctx.event(PullRequestEvent)
     owner, repo = event.repository.owner_login, event.repository.name
-    config = (await effective_config(ctx.gh, ctx.config, owner, repo)).config
+    config = (await ctx.repo_config(owner, repo)).config
     state = PullState(owner, repo, event.pull_request, set(event.pull_request.label_names))
     lgtm = config.commands.lgtm_label
     relevant = {lgtm, config.commands.approved_label, *config.policy.blocking_labels}

@@ -13,7 +13,6 @@ from bot.commands.framework import PullState
 from bot.commands.rechecks import recheck
 from bot.context import Context
 from bot.pipeline.dispatch import on
-from bot.repo_config import effective_config
 from handlers.manifest_validation import Finding, supported_versions, validate_manifest
 from schemas.commands_config import ManifestsConfig
 from schemas.config import BotConfig
@@ -134,7 +133,9 @@ async def publish_manifests(ctx: Context, state: PullState, config: BotConfig) -
     if not applies(state, config.manifests):
         return
     result = await evaluate_manifests(ctx.gh, state, config.manifests)
-    previous = await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
+    previous = await publish_check(
+        ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs
+    )
     await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
     ctx.log.info("manifests.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
@@ -146,5 +147,5 @@ async def manifests_check(ctx: Context) -> None:
     owner, repo, pr = event.repository.owner_login, event.repository.name, event.pull_request
     if not applies(PullState(owner, repo, pr, set()), ctx.config.manifests):
         return  # no contents request for the many repositories that are not GitOps ones
-    config = (await effective_config(ctx.gh, ctx.config, owner, repo)).config
+    config = (await ctx.repo_config(owner, repo)).config
     await publish_manifests(ctx, PullState(owner, repo, pr, set(pr.label_names)), config)

@@ -18,9 +18,9 @@ from bot.commands.rechecks import recheck
 from bot.context import Context
 from bot.pipeline.dispatch import on
 from bot.promotion.markdown import cell
-from bot.repo_config import effective_config, report_problem
+from bot.repo_config import report_problem
 from schemas.config import BotConfig, PolicyConfig
-from schemas.github import PullRequestEvent
+from schemas.github import LabeledEvent, PullRequestEvent
 
 CHECK_NAME = "ferrybot/policy"
 SIZE_PREFIX = "size/"
@@ -166,7 +166,9 @@ async def publish_policy(ctx: Context, state: PullState, config: BotConfig) -> N
         # Only rules read the file list: without them the check costs no extra request.
         pr = pr_variable(state, labels, await changed_paths(ctx.gh, state, 3000))
     result = evaluate_policy(state.pull.title, labels, config.policy, pr)
-    previous = await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
+    previous = await publish_check(
+        ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs
+    )
     await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
     ctx.log.info("policy.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
@@ -181,10 +183,27 @@ async def publish_policy(ctx: Context, state: PullState, config: BotConfig) -> N
 )
 async def policy_check(ctx: Context) -> None:
     """Publish the policy verdict on the pull request's head commit."""
+    if await _own_size_label_echo(ctx):
+        ctx.log.debug("policy.own_label_echo")
+        return
     event = ctx.event(PullRequestEvent)
     owner, repo, pr = event.repository.owner_login, event.repository.name, event.pull_request
-    repo_config = await effective_config(ctx.gh, ctx.config, owner, repo)
+    repo_config = await ctx.repo_config(owner, repo)
     if ctx.envelope.action in ("opened", "synchronize"):
         await report_problem(ctx.gh, owner, repo, pr.number, repo_config)
     state = PullState(owner, repo, pr, set(pr.label_names))
     await publish_policy(ctx, state, repo_config.config)
+
+
+async def _own_size_label_echo(ctx: Context) -> bool:
+    """True for the webhook the bot's own size label causes: that label was already judged.
+
+    Other labels the bot sets on someone's behalf (`/hold`, `/label`) are judged through
+    their echo, so only size labels are skipped.
+    """
+    if ctx.envelope.action not in ("labeled", "unlabeled"):
+        return False
+    event = ctx.event(LabeledEvent)
+    if not event.label.name.startswith(SIZE_PREFIX):
+        return False
+    return await ctx.caused_by_bot(event.sender.login)

@@ -28,7 +28,7 @@ from bot.commands.sources import CommentSource, comment_source
 from bot.context import Context
 from bot.permissions import PermissionResolver
 from bot.pipeline.retry import is_transient
-from bot.repo_config import effective_config, report_problem
+from bot.repo_config import report_problem
 from schemas.audit import AuditRecord
 from schemas.github import PullRequest
 from schemas.notification import Notification, NotificationKind, Severity
@@ -48,7 +48,7 @@ async def run_commands(ctx: Context) -> None:
     if not known and not parsed.refused:
         return
     state = await _pull_state(ctx, source)
-    repo_config = await effective_config(ctx.gh, ctx.config, source.owner, source.repo)
+    repo_config = await ctx.repo_config(source.owner, source.repo)
     await report_problem(ctx.gh, source.owner, source.repo, source.number, repo_config)
     resolver = PermissionResolver(ctx.gh, source.owner, source.repo)
     feedback = Feedback()

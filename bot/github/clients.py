@@ -42,6 +42,7 @@ class GitHubClients:
         self._tokens: InstallationTokens | None = None
         self._repo_installations: dict[str, int] = {}
         self._lookup_lock = asyncio.Lock()
+        self._bot_login: str | None = None
         private_key = settings.private_key_pem()
         if settings.github_app_id is not None and private_key is not None:
             self._tokens = InstallationTokens(
@@ -107,6 +108,23 @@ class GitHubClients:
             cache=cache,
             base_url=base_url,
         )
+
+    async def bot_login(self) -> str | None:
+        """The login GitHub shows for the bot's own actions (`<app slug>[bot]`), asked once.
+
+        None outside App auth: a personal token acts as its human owner, whose own label
+        changes must not be mistaken for the bot's.
+        """
+        if self.mode is not AuthMode.APP:
+            return None
+        if self._bot_login is None:
+            private_key = self._settings.private_key_pem()
+            assert self._settings.github_app_id is not None and private_key is not None
+            app = await self._bare_client().getitem(
+                "/app", jwt=app_jwt(self._settings.github_app_id, private_key)
+            )
+            self._bot_login = f"{app['slug']}[bot]"
+        return self._bot_login
 
     def _bare_client(self) -> GitHubAPI:
         """A client without a token: for App JWT calls, which pass their credential per call."""

@@ -15,7 +15,7 @@ from bot.logs import get_logger, redactor
 from bot.notify.delivery import Delivery
 from bot.notify.offsets import PendingOffsets, Ticket
 from bot.notify.routing import channels_for
-from bot.pipeline.bus import client_params, close_quietly
+from bot.pipeline.bus import close_quietly, consumer_params
 from bot.pipeline.dedupe import DeliveryDedupe
 from bot.settings import Settings
 from schemas.notification import Notification
@@ -57,7 +57,7 @@ class Notifier:
         self.assigned = asyncio.Event()
         # Small fetches: notifications are small, and a record is owed until delivered.
         self._consumer: AIOKafkaConsumer = AIOKafkaConsumer(
-            **client_params(settings, bootstrap_servers),
+            **consumer_params(settings, bootstrap_servers),
             group_id=notifier_group(settings),
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -114,7 +114,15 @@ def producer_params(
         # lets concurrent deliveries for the same subject share it instead of queueing.
         "max_batch_size": 1024 * 1024,
         "request_timeout_ms": max(timeout_ms, 1000),
-        "linger_ms": 0,
+        "linger_ms": settings.kafka_linger_ms,
+    }
+
+
+def consumer_params(settings: Settings, bootstrap_servers: str) -> dict[str, Any]:
+    """Consumer parameters every ferrybot consumer shares: connection and fetch wait."""
+    return {
+        **client_params(settings, bootstrap_servers),
+        "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
     }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from bot.pipeline.bus import MAX_MESSAGE_BYTES, EventProducer, client_params, close_quietly
+from bot.pipeline.bus import MAX_MESSAGE_BYTES, EventProducer, close_quietly, consumer_params
 from bot.pipeline.topic_reader import FETCH_MAX_WAIT_MS, read_to_quiet
 from bot.settings import Settings
 
@@ -43,11 +43,10 @@ async def read_dead_letters(
 ) -> list[tuple[DeadLetter, ConsumerRecord[bytes, bytes]]]:
     """Every record now on the DLQ (read from the start up to the current end)."""
     consumer = AIOKafkaConsumer(
-        **client_params(settings, bootstrap),
+        **{**consumer_params(settings, bootstrap), "fetch_max_wait_ms": FETCH_MAX_WAIT_MS},
         enable_auto_commit=False,
         max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
         fetch_max_bytes=MAX_MESSAGE_BYTES,
-        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
     )
     await asyncio.wait_for(consumer.start(), 30)
     try:

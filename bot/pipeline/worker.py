@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from bot.check_runs import CheckRunLedger, CheckRunScope
 from bot.context import Context
 from bot.github.clients import GitHubClients
 from bot.logs import get_logger
@@ -26,15 +27,17 @@ from bot.pipeline.bus import (
     MAX_MESSAGE_BYTES,
     BusUnavailable,
     EventProducer,
-    client_params,
     close_quietly,
+    consumer_params,
 )
 from bot.pipeline.dedupe import DeliveryDedupe
 from bot.pipeline.dispatch import Handler, Registry
+from bot.pipeline.freshness import live_head
 from bot.pipeline.replay import replayed_handler
 from bot.pipeline.retry import retrying
 from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
+from bot.repo_config import RepoConfigCache
 from bot.settings import Settings
 from schemas.envelope import Envelope
 from schemas.notification import Notification, NotificationKind, Severity
@@ -89,13 +92,18 @@ class Worker:
             settings, clients.session, clients.for_repository
         )
         self._dedupe = DeliveryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_entries)
+        self._check_runs = CheckRunLedger()
+        self._repo_configs = RepoConfigCache(settings.repo_config_ttl_seconds)
+        # Per partition, the first offset produced after this worker got it: no other group
+        # member can have handled a record from there on.
+        self._live_from: dict[TopicPartition, int] = {}
         self._lanes: dict[TopicPartition, Lane] = {}
         self._paused: set[TopicPartition] = set()
         self._stopping = asyncio.Event()
         self._handled = 0
         self.assigned = asyncio.Event()
         self._consumer: AIOKafkaConsumer = AIOKafkaConsumer(
-            **client_params(settings, bootstrap_servers),
+            **consumer_params(settings, bootstrap_servers),
             group_id=settings.kafka_consumer_group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -195,16 +203,50 @@ class Worker:
                 log.info("event.duplicate")
                 DEDUPE_HITS.inc()
                 return
+            self._repo_configs.note_event(envelope)
+            scope = CheckRunScope(self._check_runs, self._new_head(record, envelope, replay_of))
             for handler in self._registry.for_envelope(envelope):
                 # A replay from the DLQ re-runs only the handler that failed; the others
                 # already did their part.
                 if replay_of is None or handler.name == replay_of:
-                    await self._run_handler(handler, envelope, record)
+                    await self._run_handler(handler, envelope, record, scope)
             self._dedupe.mark(envelope.id)
             log.info("event.handled", replay_of=replay_of)
 
+    def _new_head(
+        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope, replay_of: str | None
+    ) -> str | None:
+        live_from = self._live_from.get(TopicPartition(record.topic, record.partition))
+        if replay_of is not None or live_from is None or record.offset < live_from:
+            return None  # the previous owner may have handled it before it crashed
+        return live_head(envelope)
+
+    async def note_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Remember where each new partition's end is: records past it are new to the group."""
+        if not assigned:
+            return
+        try:
+            ends = await asyncio.wait_for(
+                self._consumer.end_offsets(list(assigned)), BROKER_CALL_TIMEOUT
+            )
+        except (TimeoutError, KafkaError) as exc:
+            # Without the mark every record gets the lookup before a create: slower, safe.
+            log.warning("partitions.end_offsets_failed", error=type(exc).__name__)
+            return
+        self._live_from.update(ends)
+
+    def note_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Partitions left: another member may now write runs this process knew about."""
+        for tp in revoked:
+            self._live_from.pop(tp, None)
+        self._check_runs.clear()
+
     async def _run_handler(
-        self, handler: Handler, envelope: Envelope, record: ConsumerRecord[bytes, bytes]
+        self,
+        handler: Handler,
+        envelope: Envelope,
+        record: ConsumerRecord[bytes, bytes],
+        scope: CheckRunScope,
     ) -> None:
         attempts = 0
         handler_log = log.bind(handler=handler.name)
@@ -225,6 +267,9 @@ class Worker:
                         dry_run=self._settings.effective_dry_run,
                         publisher=self._publisher,
                         sources=self._sources,
+                        check_runs=scope,
+                        bot_login=self._clients.bot_login,
+                        repo_configs=self._repo_configs,
                     )
                     await handler.func(ctx)
         # The worker is the one place that decides what a failure means: every handler error
@@ -405,9 +450,11 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         await self._worker.finish_lanes(list(revoked))
+        self._worker.note_revoked(revoked)
         log.info("partitions.revoked", partitions=sorted(tp.partition for tp in revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._worker.note_assigned(assigned)
         log.info("partitions.assigned", partitions=sorted(tp.partition for tp in assigned))
         if assigned:
             self._worker.assigned.set()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+import gidgethub.aiohttp
 import pytest
 
-from bot.repo_config import merge_overrides
+from bot.repo_config import RepoConfigCache, merge_overrides
 from schemas.commands_config import RepoConfigPolicy
 from schemas.config import BotConfig
+from schemas.envelope import Envelope, Source
 from tests.commands.harness import OWNER, REPO, Bot, bot, comment, pull_payload
+from tests.support.bot import INSTALLATION_ID
 
 __all__ = ["bot"]
 FILE = ".github/ferrybot.yml"
@@ -161,3 +165,39 @@ async def test_a_report_naming_thousands_of_keys_fits_in_one_comment(bot: Bot) -
     assert len(report) <= 65_536
     assert "`policy.a_long_setting_name_that_is_refused_0000`" in report
     assert report.endswith("-->") and "ferrybot:repo-config sha=" in report
+async def test_the_file_is_read_once_per_repository_per_ttl(bot: Bot) -> None:
+    """Two reads within the TTL cost one request; past the TTL, or after a push, one more."""
+    bot.fake.commit_files(OWNER, REPO, "main", {FILE: "policy:\n  required_labels: [kind/*]\n"})
+    now = [0.0]
+    cache = RepoConfigCache(ttl_seconds=60, clock=lambda: now[0])
+    token = bot.fake.issue_token(INSTALLATION_ID).value
+    gh = gidgethub.aiohttp.GitHubAPI(bot.session, "tests", oauth_token=token, base_url=bot.fake.url)
+
+    def reads() -> int:
+        return sum(1 for _, path, _ in bot.fake.requests if "/contents/" in path)
+
+    first, second = await asyncio.gather(
+        cache.get(gh, _central(), OWNER, REPO), cache.get(gh, _central(), OWNER, REPO)
+    )
+    assert first.config.policy.required_labels == second.config.policy.required_labels == ["kind/*"]
+    assert reads() == 1
+    now[0] = 61.0
+    await cache.get(gh, _central(), OWNER, REPO)
+    assert reads() == 2
+    push = Envelope(
+        id="push-1",
+        source=Source.GITHUB,
+        event="push",
+        subject=f"github/{OWNER}/{REPO}",
+        payload={
+            "ref": "refs/heads/main",
+            "repository": {"full_name": f"{OWNER}/{REPO}", "default_branch": "main"},
+        },
+    )
+    feature_push = push.model_copy(update={"payload": {**push.payload, "ref": "refs/heads/x"}})
+    cache.note_event(feature_push)
+    await cache.get(gh, _central(), OWNER, REPO)
+    assert reads() == 2
+    cache.note_event(push)
+    await cache.get(gh, _central(), OWNER, REPO)
+    assert reads() == 3

@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,13 @@ def pull_request_payload(
     action: str = "opened",
     title: str = "feat: add the thing",
     labels: tuple[str, ...] = (),
+    live: bool = False,
 ) -> dict[str, Any]:
-    """GitHub's recorded pull_request.opened example, re-pointed at a PR in the fake."""
+    """GitHub's recorded pull_request.opened example, re-pointed at a PR in the fake.
+
+    `live` stamps the pull request as updated now, as GitHub does in the event a change
+    causes; without it the payload reads as an old event redelivered.
+    """
     payload = copy.deepcopy(load_webhook("pull_request.opened.0", INSTALLATION_ID))
     payload["action"] = action
     payload["number"] = number
@@ -79,6 +85,8 @@ def pull_request_payload(
     pull["title"] = title
     pull["head"]["sha"] = head_sha
     pull["labels"] = [{"name": name} for name in labels]
+    if live:
+        pull["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return payload
 
 

@@ -1,0 +1,42 @@
+"""Every consumer and producer takes its fetch wait and linger from the settings."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.github.clients import GitHubClients
+from bot.github.dryrun import DryRunRecorder
+from bot.notify.service import Notifier
+from bot.pipeline.bus import EventProducer
+from bot.pipeline.dispatch import Registry
+from bot.pipeline.worker import Worker
+from bot.settings import load_settings
+
+
+def test_defaults_do_not_hold_a_hop_for_aiokafkas_half_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default fetch wait is tens of milliseconds, not aiokafka's 500 ms."""
+    monkeypatch.delenv("FERRYBOT_KAFKA_FETCH_MAX_WAIT_MS", raising=False)
+    settings = load_settings()
+    assert settings.kafka_fetch_max_wait_ms <= 20
+    assert settings.kafka_linger_ms == 0
+
+
+async def test_worker_notifier_and_producer_use_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FERRYBOT_KAFKA_FETCH_MAX_WAIT_MS and _LINGER_MS reach the aiokafka clients."""
+    monkeypatch.setenv("FERRYBOT_KAFKA_FETCH_MAX_WAIT_MS", "37")
+    monkeypatch.setenv("FERRYBOT_KAFKA_LINGER_MS", "3")
+    settings = load_settings(kafka_bootstrap_servers="127.0.0.1:1")
+    async with aiohttp.ClientSession() as session:
+        producer = EventProducer(settings, "127.0.0.1:1")
+        clients = GitHubClients(settings, session, DryRunRecorder(None))
+        worker = Worker(settings, "127.0.0.1:1", Registry(), clients, producer)
+        notifier = Notifier(settings, "127.0.0.1:1", session)
+        # aiokafka keeps the values it was given on the client objects.
+        assert worker._consumer._fetch_max_wait_ms == 37
+        assert notifier._consumer._fetch_max_wait_ms == 37
+        assert producer._producer._message_accumulator._linger_time == 0.003
