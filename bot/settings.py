@@ -43,6 +43,16 @@ class LogLevel(StrEnum):
     CRITICAL = "critical"
 
 
+class KafkaCompression(StrEnum):
+    """Compression of produced batches (lz4, zstd and snappy come with cramjam)."""
+
+    GZIP = "gzip"
+    LZ4 = "lz4"
+    ZSTD = "zstd"
+    SNAPPY = "snappy"
+    NONE = "none"
+
+
 class KafkaSecurityProtocol(StrEnum):
     """Passed through to aiokafka as `security_protocol`."""
 
@@ -99,6 +109,11 @@ class Settings(BaseSettings):
         default=None,
         description="Idempotent producer. Unset: on for a real cluster, off for the embedded "
         "broker (Tansu refuses InitProducerId).",
+    )
+    kafka_compression: KafkaCompression = Field(
+        default=KafkaCompression.ZSTD,
+        description="Compression of produced batches. zstd measured 50 us per 25 KB webhook "
+        "against 235 us for gzip and 189 us for aiokafka's lz4 (level 9), at a similar size.",
     )
     kafka_consumer_group: str = Field(
         default="ferrybot-worker", description="Worker consumer group."

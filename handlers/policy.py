@@ -20,7 +20,7 @@ from bot.pipeline.dispatch import on
 from bot.promotion.markdown import cell
 from bot.repo_config import report_problem
 from schemas.config import BotConfig, PolicyConfig
-from schemas.github import LabeledEvent, PullRequestEvent
+from schemas.github import PullRequestEvent
 
 CHECK_NAME = "ferrybot/policy"
 SIZE_PREFIX = "size/"
@@ -203,7 +203,8 @@ async def _own_size_label_echo(ctx: Context) -> bool:
     """
     if ctx.envelope.action not in ("labeled", "unlabeled"):
         return False
-    event = ctx.event(LabeledEvent)
-    if not event.label.name.startswith(SIZE_PREFIX):
-        return False
-    return await ctx.caused_by_bot(event.sender.login)
+    label = ctx.payload.get("label")
+    name = label.get("name") if isinstance(label, dict) else None
+    if not isinstance(name, str) or not name.startswith(SIZE_PREFIX):
+        return False  # not a size label (or a payload without one): judge it as before
+    return await ctx.caused_by_bot(ctx.event(PullRequestEvent).sender.login)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+# Version 2 of the wire format: this line, the envelope's fields as one JSON line, then the
+# sender's body byte for byte. Re-serialising a 21 KB payload cost ingress a fifth of its
+# time; copying the bytes costs nothing, and the body stays exactly what was signed.
+# Version 1 (one JSON object with the parsed payload inside) is still read.
+WIRE_V2 = b"ferrybot-envelope/2\n"
 
 
 class Source(StrEnum):
@@ -37,6 +44,14 @@ class Envelope(BaseModel):
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     installation_id: int | None = None
     payload: Any = Field(description="The sender's JSON body, parsed.")
+    _raw_payload: bytes | None = PrivateAttr(default=None)
+
+    @classmethod
+    def with_raw_payload(cls, raw: bytes, payload: Any, **fields: Any) -> Envelope:
+        """An envelope that travels with the sender's exact body, which parses to `payload`."""
+        envelope = cls(payload=payload, **fields)
+        envelope._raw_payload = raw
+        return envelope
 
     @property
     def name(self) -> str:
@@ -44,13 +59,24 @@ class Envelope(BaseModel):
         return f"{self.event}.{self.action}" if self.action else self.event
 
     def to_bytes(self) -> bytes:
-        """Serialise for a Kafka message value."""
-        return self.model_dump_json().encode()
+        """Serialise for a Kafka message value (wire format 2)."""
+        body = self._raw_payload
+        if body is None:
+            body = json.dumps(self.payload, separators=(",", ":")).encode()
+        return WIRE_V2 + self.model_dump_json(exclude={"payload"}).encode() + b"\n" + body
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Envelope:
-        """Parse a Kafka message value."""
-        return cls.model_validate_json(raw)
+        """Parse a Kafka message value, in either wire format; ValueError if it is neither."""
+        if not raw.startswith(WIRE_V2):
+            return cls.model_validate_json(raw)
+        header, newline, body = raw[len(WIRE_V2) :].partition(b"\n")
+        if not newline:
+            raise ValueError("envelope has no payload line")
+        fields = json.loads(header)
+        if not isinstance(fields, dict):
+            raise ValueError("envelope header is not a JSON object")
+        return cls.with_raw_payload(body, json.loads(body), **fields)
 
 
 def payload_dict(envelope: Envelope) -> dict[str, Any]:

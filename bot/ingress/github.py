@@ -38,14 +38,15 @@ def github_envelope(headers: Mapping[str, str], body: bytes, settings: Settings)
     action = payload.get("action")
     installation = payload.get("installation")
     installation_id = installation.get("id") if isinstance(installation, dict) else None
-    return Envelope(
+    return Envelope.with_raw_payload(
+        body,
+        payload,
         id=delivery,
         source=Source.GITHUB,
         event=event,
         action=action if isinstance(action, str) else None,
         subject=github_subject(event, payload),
         installation_id=installation_id if isinstance(installation_id, int) else None,
-        payload=payload,
     )
 
 

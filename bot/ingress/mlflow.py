@@ -53,13 +53,14 @@ def mlflow_envelope(
         raise Refused(400, "an MLflow delivery has `entity`, `action` and a `data` object")
     if not (entity.replace("_", "").isalpha() and action.isalpha()):
         raise Refused(400, "`entity` and `action` are lowercase words such as model_version")
-    return Envelope(
+    return Envelope.with_raw_payload(
+        body,
+        payload,
         id=delivery,
         source=Source.MLFLOW,
         event=entity[:100],
         action=action[:100],
         subject=mlflow_subject(data),
-        payload=payload,
     )
 
 

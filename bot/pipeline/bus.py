@@ -16,7 +16,7 @@ from aiokafka.protocol.transaction import InitProducerIdRequest
 
 from bot.logs import get_logger
 from bot.metrics.definitions import PRODUCE_DURATION, PRODUCE_FAILURES
-from bot.settings import Settings
+from bot.settings import KafkaCompression, Settings
 from schemas.envelope import Envelope
 
 log = get_logger(component="bus")
@@ -108,7 +108,11 @@ def producer_params(
         **client_params(settings, bootstrap_servers),
         "acks": "all",
         "enable_idempotence": idempotence,
-        "compression_type": "gzip",
+        "compression_type": (
+            None
+            if settings.kafka_compression is KafkaCompression.NONE
+            else settings.kafka_compression.value
+        ),
         "max_request_size": MAX_MESSAGE_BYTES,
         # One partition allows one request in flight; a batch big enough for many webhooks
         # lets concurrent deliveries for the same subject share it instead of queueing.

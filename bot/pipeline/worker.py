@@ -186,8 +186,13 @@ class Worker:
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
             envelope = Envelope.from_bytes(record.value or b"")
-        except ValidationError as exc:
-            reason = f"undecodable envelope: {exc.error_count()} errors"
+        except ValueError as exc:  # pydantic's ValidationError and JSON errors alike
+            detail = (
+                f"{exc.error_count()} errors"
+                if isinstance(exc, ValidationError)
+                else type(exc).__name__
+            )
+            reason = f"undecodable envelope: {detail}"
             await self._dead_letter(record, None, "-", 0, reason)
             return
         fields = {
