@@ -201,6 +201,19 @@ class Settings(BaseSettings):
         default="https://api.github.com",
         description="GitHub REST base URL; for GitHub Enterprise https://HOST/api/v3.",
     )
+    github_writes_per_minute: int = Field(
+        default=80,
+        ge=0,
+        description="Writes (POST, PATCH, PUT, DELETE) per installation and minute, made one at "
+        "a time: GitHub's secondary limit for content-creating requests. 0 with "
+        "FERRYBOT_GITHUB_WRITES_PER_HOUR=0 turns pacing off (tests, benchmarks).",
+    )
+    github_writes_per_hour: int = Field(
+        default=500,
+        ge=0,
+        description="Writes per installation and hour (GitHub's limit for content-creating "
+        "requests); a `retry-after` from GitHub holds the installation's writes as long.",
+    )
     github_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated webhook secrets; several are accepted during rotation. "

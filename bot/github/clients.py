@@ -12,6 +12,7 @@ from gidgethub.abc import GitHubAPI
 from bot.github.auth import InstallationTokens, app_jwt
 from bot.github.dryrun import DryRunGitHubAPI, DryRunRecorder
 from bot.github.etag_cache import LRUCache
+from bot.github.pacer import WritePacers
 from bot.github.transport import MeteredGitHubAPI, RefreshingGitHubAPI
 from bot.logs import redactor
 from bot.pipeline.retry import PermanentError
@@ -43,6 +44,9 @@ class GitHubClients:
         self._repo_installations: dict[str, int] = {}
         self._lookup_lock = asyncio.Lock()
         self._bot_login: str | None = None
+        self._pacers = WritePacers(
+            settings.github_writes_per_minute, settings.github_writes_per_hour
+        )
         private_key = settings.private_key_pem()
         if settings.github_app_id is not None and private_key is not None:
             self._tokens = InstallationTokens(
@@ -85,6 +89,7 @@ class GitHubClients:
                 installation="token",
                 cache=cache,
                 base_url=base_url,
+                pacer=self._pacers.for_installation(None),
             )
         if installation_id is None:
             raise PermanentError(
@@ -107,6 +112,7 @@ class GitHubClients:
             token_source=token_source,
             cache=cache,
             base_url=base_url,
+            pacer=self._pacers.for_installation(installation_id),
         )
 
     async def bot_login(self) -> str | None:

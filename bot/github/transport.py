@@ -1,4 +1,4 @@
-"""gidgethub over the shared aiohttp session: requests metered, an expired token refreshed once."""
+"""gidgethub on the shared session: requests metered, expired tokens refreshed, writes paced."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.metrics.definitions import (
     GITHUB_REQUEST_DURATION,
     GITHUB_REQUESTS,
 )
+from bot.github.pacer import WRITE_METHODS, WritePacer
 
 TokenSource = Callable[[bool], Awaitable[str]]
 
@@ -84,13 +85,27 @@ class RefreshingGitHubAPI(MeteredGitHubAPI):
         token: str,
         installation: str,
         token_source: TokenSource | None = None,
+        pacer: WritePacer | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(session, requester, installation=installation, oauth_token=token, **kwargs)
         self._token_source = token_source
+        self._pacer = pacer
 
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        if self._pacer is None or method.upper() not in WRITE_METHODS:
+            return await self._refreshing_request(method, url, headers, body)
+        async with self._pacer.write():
+            answer = await self._refreshing_request(method, url, headers, body)
+        asked = _retry_after(answer[1]) if answer[0] in (403, 429) else None
+        if asked is not None:
+            self._pacer.back_off(asked)
+        return answer
+
+    async def _refreshing_request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, Mapping[str, str], bytes]:
         status, response_headers, response_body = await super()._request(method, url, headers, body)
         authorization = headers.get("authorization", "")
@@ -102,3 +117,11 @@ class RefreshingGitHubAPI(MeteredGitHubAPI):
             retry_headers = {**headers, "authorization": f"token {token}"}
             return await super()._request(method, url, retry_headers, body)
         return status, response_headers, response_body
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after")  # aiohttp's headers ignore case
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

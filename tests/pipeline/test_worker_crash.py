@@ -35,6 +35,8 @@ def _worker_env(settings: Settings, private_key: str) -> dict[str, str]:
             "FERRYBOT_GITHUB_APP_ID": str(APP_ID),
             "FERRYBOT_GITHUB_PRIVATE_KEY": private_key,
             "FERRYBOT_RETRY_MAX_WAIT_SECONDS": "0.2",
+            "FERRYBOT_GITHUB_WRITES_PER_MINUTE": "0",
+            "FERRYBOT_GITHUB_WRITES_PER_HOUR": "0",
             "FERRYBOT_LOG_FORMAT": "json",
             "FERRYBOT_STATE_DIR": str(settings.state_dir),
             "FERRYBOT_METRICS_PORT": "0",

@@ -95,6 +95,9 @@ def bus_settings(bootstrap: str, **overrides: object) -> Settings:
         "retry_max_wait_seconds": 0.2,
         # In-process workers without an ingress serve /metrics too: any free port.
         "metrics_port": 0,
+        # Probot's tests turn throttling off too; tests/pipeline/test_pacer.py covers pacing.
+        "github_writes_per_minute": 0,
+        "github_writes_per_hour": 0,
         **unique_topics(),
     }
     values.update(overrides)
