@@ -149,13 +149,21 @@ async def _commit(
     title: str,
     reason: str,
 ) -> tuple[str, bool]:
-    """Point the branch at one commit on the base with the edits; none if it is there already."""
+    """Point the branch at one commit on the base with the edits; none if it is there already.
+
+    Whether the branch already holds exactly that is found by reads alone (a redelivery or
+    a repeated trigger then writes nothing); blobs, tree and commit are made only when not.
+    """
+    files = {e.path: e.new_text for e in edits}
     base_tree = await gitdata.commit_tree(gh, repo, base_sha)
-    tree = await gitdata.make_tree(gh, repo, base_tree, {e.path: e.new_text for e in edits})
     head = await gitdata.branch_head(gh, repo, branch)
-    if head is not None and await gitdata.commit_tree(gh, repo, head) == tree:
-        if await gitdata.commit_parents(gh, repo, head) == [base_sha]:
+    if head is not None:
+        current = await gitdata.read_commit(gh, repo, head)
+        if current.parents == [base_sha] and await gitdata.tree_is(
+            gh, repo, current.tree, base_tree, files
+        ):
             return head, False
+    tree = await gitdata.make_tree(gh, repo, base_tree, files)
     sha = await gitdata.make_commit(gh, repo, f"{title}\n\n{reason}\n", tree, base_sha)
     await gitdata.point_branch(gh, repo, branch, sha, exists=head is not None)
     return sha, True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,17 +49,57 @@ async def branch_head(gh: GitHubAPI, repo: RepoRef, branch: str) -> str | None:
     return sha
 
 
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit's tree and parents, from one read."""
+
+    tree: str
+    parents: list[str]
+
+
+async def read_commit(gh: GitHubAPI, repo: RepoRef, sha: str) -> CommitInfo:
+    """The tree and parent SHAs of a commit."""
+    commit = await gh.getitem(f"{repo.api}/git/commits/{sha}")
+    return CommitInfo(
+        str(commit["tree"]["sha"]), [parent["sha"] for parent in commit.get("parents", [])]
+    )
+
+
 async def commit_tree(gh: GitHubAPI, repo: RepoRef, sha: str) -> str:
     """The tree SHA of a commit."""
-    commit = await gh.getitem(f"{repo.api}/git/commits/{sha}")
-    tree: str = commit["tree"]["sha"]
-    return tree
+    return (await read_commit(gh, repo, sha)).tree
 
 
-async def commit_parents(gh: GitHubAPI, repo: RepoRef, sha: str) -> list[str]:
-    """The parent SHAs of a commit."""
-    commit = await gh.getitem(f"{repo.api}/git/commits/{sha}")
-    return [parent["sha"] for parent in commit.get("parents", [])]
+def blob_sha(text: str) -> str:
+    """The SHA Git gives a file with this UTF-8 text, computed without asking GitHub."""
+    data = text.encode("utf-8")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+async def tree_files(gh: GitHubAPI, repo: RepoRef, tree: str) -> dict[str, tuple[str, str]] | None:
+    """Every file of a tree, path → (mode, blob SHA); None when GitHub truncated the listing."""
+    listing = await gh.getitem(f"{repo.api}/git/trees/{tree}?recursive=1")
+    if listing.get("truncated"):
+        return None
+    return {
+        str(entry["path"]): (str(entry["mode"]), str(entry["sha"]))
+        for entry in listing.get("tree", [])
+        if entry.get("type") == "blob"
+    }
+
+
+async def tree_is(
+    gh: GitHubAPI, repo: RepoRef, tree: str, base_tree: str, files: dict[str, str]
+) -> bool:
+    """True when `tree` is exactly `base_tree` with `files` written, checked by reads only."""
+    if tree == base_tree:
+        return not files
+    have = await tree_files(gh, repo, tree)
+    base = await tree_files(gh, repo, base_tree)
+    if have is None or base is None:
+        return False  # too big to list: let the caller write it again
+    want = {**base, **{path: ("100644", blob_sha(text)) for path, text in files.items()}}
+    return have == want
 
 
 async def read_file(gh: GitHubAPI, repo: RepoRef, path: str, ref: str) -> str | None:

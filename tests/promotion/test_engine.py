@@ -107,3 +107,47 @@ async def test_two_files_one_commit_and_a_moved_branch_is_redone(
     assert branch_files[VALUES] == files[VALUES].replace("tag: 1.3.0", "tag: 1.4.0")
     assert f"digest: {DIGEST}" in branch_files[KUSTOMIZATION]
     assert len(fake_github.pulls(OWNER, REPO)) == 1
+
+
+async def test_a_repeated_promotion_writes_nothing_and_the_first_reads_nothing_twice(
+    fake_github: FakeGitHub,
+) -> None:
+    """First run: each commit and ref read once before it changes; the same request again:
+    reads only, no blob, tree, commit, ref or pull-request write."""
+    files = {
+        KUSTOMIZATION: gitops_text("kustomization.yaml", REGISTRY="reg.io"),
+        VALUES: gitops_text("helm-values.yaml", REGISTRY="reg.io"),
+    }
+    gitops_repo(fake_github, files)
+    config = _config()
+    pipeline = config.pipelines[0]
+    candidate = Candidate(image=ImageRef("team/app", "1.4.0", DIGEST))
+    request = PromotionRequest(pipeline, pipeline.stages[0], candidate, "registry", "test")
+    envelope = Envelope(
+        id="d-2",
+        source=Source.REGISTRY,
+        event="manifest",
+        action="push",
+        subject="image/x",
+        payload={},
+    )
+    token = fake_github.issue_token(INSTALLATION_ID).value
+    async with aiohttp.ClientSession() as session:
+        gh = gidgethub.aiohttp.GitHubAPI(session, "t", oauth_token=token, base_url=fake_github.url)
+        ctx = Context(
+            envelope=envelope,
+            gh=gh,
+            config=config,
+            log=structlog.get_logger(),
+            dry_run=False,
+            publisher=cast(Publisher, RecordingPublisher()),
+        )
+        first = await promote(ctx, request)
+        first_calls = list(fake_github.requests)
+        again = await promote(ctx, request)
+        again_calls = fake_github.requests[len(first_calls) :]
+    assert first.outcome is Outcome.OPENED and again.outcome is Outcome.UNCHANGED
+    reads = [path for method, path, _ in first_calls if method == "GET"]
+    commit_reads = [path for path in reads if "/git/commits/" in path]
+    assert len(commit_reads) == len(set(commit_reads))
+    assert [m for m, _, _ in again_calls if m != "GET"] == []
