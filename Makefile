@@ -34,9 +34,11 @@ lint: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python scripts/lock.py
 
+# Every figure of issue 10 in one run (Probot 14 comes from npm into bench/.probot); writes
+# bench/results.json, from which scripts/bench_table.py regenerates the README's table.
 bench: $(STAMP)
-	$(BIN)/python -m bench.ingress
-	$(BIN)/python -m bench.worker
+	$(BIN)/python -m bench.run
+	$(BIN)/python scripts/bench_table.py
 
 clean:
 	rm -rf $(VENV) $(MLFLOW_VENV) .pytest_cache .mypy_cache .ruff_cache
