@@ -10,6 +10,7 @@ from typing import Any
 import gidgethub
 from gidgethub.abc import GitHubAPI
 
+from bot.check_runs import CheckRunLedger, CheckRunScope, KnownRun, external_id, run_key
 from bot.github.limits import (
     ANNOTATION_MESSAGE,
     ANNOTATION_TITLE,
@@ -23,8 +24,6 @@ from bot.github.limits import (
 
 # A finding past the 50 annotations gets one line of the text: its message, cut to this.
 _LISTED_MESSAGE = 300
-
-from bot.check_runs import CheckRunLedger, CheckRunScope, KnownRun, external_id, run_key
 
 
 class Conclusion(StrEnum):

@@ -148,9 +148,7 @@ async def refresh_approval(ctx: Context, state: PullState, config: BotConfig) ->
 async def publish_approval(ctx: Context, state: PullState, config: BotConfig) -> None:
     """Publish the approval check on the head SHA."""
     result = evaluate_approval(state.labels, config)
-    await publish_check(
-        ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs
-    )
+    await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs)
     ctx.log.info("approval.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import gidgethub.aiohttp
 
+from bot.github.pacer import WRITE_METHODS, WritePacer
 from bot.github.routes import route_template
 from bot.metrics.definitions import (
     GITHUB_RATE_LIMIT_LIMIT,
@@ -17,7 +18,6 @@ from bot.metrics.definitions import (
     GITHUB_REQUEST_DURATION,
     GITHUB_REQUESTS,
 )
-from bot.github.pacer import WRITE_METHODS, WritePacer
 
 TokenSource = Callable[[bool], Awaitable[str]]
 

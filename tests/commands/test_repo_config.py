@@ -165,6 +165,8 @@ async def test_a_report_naming_thousands_of_keys_fits_in_one_comment(bot: Bot) -
     assert len(report) <= 65_536
     assert "`policy.a_long_setting_name_that_is_refused_0000`" in report
     assert report.endswith("-->") and "ferrybot:repo-config sha=" in report
+
+
 async def test_the_file_is_read_once_per_repository_per_ttl(bot: Bot) -> None:
     """Two reads within the TTL cost one request; past the TTL, or after a push, one more."""
     bot.fake.commit_files(OWNER, REPO, "main", {FILE: "policy:\n  required_labels: [kind/*]\n"})
