@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 # Enough for every open pull request of a busy organisation; the oldest are forgotten first
@@ -44,6 +47,23 @@ class CheckRunLedger:
     def __init__(self, max_entries: int = LEDGER_ENTRIES) -> None:
         self._runs: OrderedDict[RunKey, KnownRun | None] = OrderedDict()
         self._max = max_entries
+        self._locks: dict[RunKey, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def guard(self, key: RunKey) -> AsyncIterator[None]:
+        """One writer per key at a time: two pull requests may share a head commit, and
+        their events run concurrently; without this both could look, find nothing, create."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
     def known(self, key: RunKey) -> KnownRun | None:
         """The run last written or read for `key`, or None when unknown or pending."""

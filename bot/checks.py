@@ -10,7 +10,14 @@ from typing import Any
 import gidgethub
 from gidgethub.abc import GitHubAPI
 
-from bot.check_runs import CheckRunLedger, CheckRunScope, KnownRun, external_id, run_key
+from bot.check_runs import (
+    CheckRunLedger,
+    CheckRunScope,
+    KnownRun,
+    RunKey,
+    external_id,
+    run_key,
+)
 from bot.github.limits import (
     ANNOTATION_MESSAGE,
     ANNOTATION_TITLE,
@@ -134,6 +141,20 @@ async def _publish_check_run(
 ) -> str | None:
     ledger = runs.ledger if runs is not None else CheckRunLedger()
     key = run_key(owner, repo, result.name, head_sha)
+    async with ledger.guard(key):
+        return await _write_check_run(gh, owner, repo, head_sha, result, runs, ledger, key)
+
+
+async def _write_check_run(
+    gh: GitHubAPI,
+    owner: str,
+    repo: str,
+    head_sha: str,
+    result: CheckResult,
+    runs: CheckRunScope | None,
+    ledger: CheckRunLedger,
+    key: RunKey,
+) -> str | None:
     existing = ledger.known(key)
     if existing is None:
         brand_new = runs is not None and runs.new_head == head_sha and ledger.untouched(key)

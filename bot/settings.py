@@ -301,6 +301,19 @@ class Settings(BaseSettings):
     retry_max_wait_seconds: float = Field(
         default=60.0, gt=0, description="Longest single back-off wait, whatever retry-after says."
     )
+    worker_concurrency: int = Field(
+        default=256,
+        ge=1,
+        le=10_000,
+        description="Events one worker handles at once, each of a different subject (pull "
+        "request, model, image): events of one subject always run one after another, in order.",
+    )
+    worker_max_buffered: int = Field(
+        default=5000,
+        ge=10,
+        description="Fetched events a worker holds (running or waiting) before it pauses "
+        "fetching; bounds its memory whatever the backlog.",
+    )
     repo_config_ttl_seconds: float = Field(
         default=60.0,
         ge=0,

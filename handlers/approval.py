@@ -149,7 +149,7 @@ async def publish_approval(ctx: Context, state: PullState, config: BotConfig) ->
     """Publish the approval check on the head SHA."""
     result = evaluate_approval(state.labels, config)
     await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs)
-    ctx.log.info("approval.published", conclusion=result.conclusion.value, sha=state.head_sha)
+    ctx.log.debug("approval.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 
 async def tree_changed(gh: GitHubAPI, owner: str, repo: str, before: str, after: str) -> bool:

@@ -137,7 +137,7 @@ async def publish_manifests(ctx: Context, state: PullState, config: BotConfig) -
         ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs
     )
     await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
-    ctx.log.info("manifests.published", conclusion=result.conclusion.value, sha=state.head_sha)
+    ctx.log.debug("manifests.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 
 @on("pull_request.opened", "pull_request.reopened", "pull_request.synchronize")

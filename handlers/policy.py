@@ -170,7 +170,7 @@ async def publish_policy(ctx: Context, state: PullState, config: BotConfig) -> N
         ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs
     )
     await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
-    ctx.log.info("policy.published", conclusion=result.conclusion.value, sha=state.head_sha)
+    ctx.log.debug("policy.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 
 @on(
@@ -180,6 +180,7 @@ async def publish_policy(ctx: Context, state: PullState, config: BotConfig) -> N
     "pull_request.edited",
     "pull_request.labeled",
     "pull_request.unlabeled",
+    coalesce=True,
 )
 async def policy_check(ctx: Context) -> None:
     """Publish the policy verdict on the pull request's head commit."""
@@ -189,10 +190,21 @@ async def policy_check(ctx: Context) -> None:
     event = ctx.event(PullRequestEvent)
     owner, repo, pr = event.repository.owner_login, event.repository.name, event.pull_request
     repo_config = await ctx.repo_config(owner, repo)
-    if ctx.envelope.action in ("opened", "synchronize"):
-        await report_problem(ctx.gh, owner, repo, pr.number, repo_config)
     state = PullState(owner, repo, pr, set(pr.label_names))
     await publish_policy(ctx, state, repo_config.config)
+
+
+@on("pull_request.opened", "pull_request.synchronize")
+async def repo_config_problem(ctx: Context) -> None:
+    """Say on a new or pushed pull request that the repository's own config file was set aside.
+
+    Apart from the policy check, which may skip an event a newer one supersedes: this one
+    must see every opened and synchronize.
+    """
+    event = ctx.event(PullRequestEvent)
+    owner, repo = event.repository.owner_login, event.repository.name
+    repo_config = await ctx.repo_config(owner, repo)
+    await report_problem(ctx.gh, owner, repo, event.pull_request.number, repo_config)
 
 
 async def _own_size_label_echo(ctx: Context) -> bool:

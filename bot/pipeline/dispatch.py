@@ -25,6 +25,9 @@ class Handler:
     source: Source
     events: frozenset[str]
     func: HandlerFunc
+    # True when a run publishes only the subject's current state (a check from the payload's
+    # title and labels): a run for an older event can then give way to a newer one waiting.
+    coalesce: bool = False
 
     def wants(self, envelope: Envelope) -> bool:
         """True when the envelope's `event` or `event.action` is one this handler named."""
@@ -40,13 +43,17 @@ class Registry:
     handlers: dict[str, Handler] = field(default_factory=dict)
 
     def on(
-        self, *events: str, source: Source = Source.GITHUB
+        self, *events: str, source: Source = Source.GITHUB, coalesce: bool = False
     ) -> Callable[[HandlerFunc], HandlerFunc]:
-        """Register the decorated coroutine for `event` or `event.action` names."""
+        """Register the decorated coroutine for `event` or `event.action` names.
+
+        `coalesce=True` lets the worker skip the handler for an event when a newer event of
+        the same subject and head commit, which the handler also wants, is already waiting.
+        """
 
         def register(func: HandlerFunc) -> HandlerFunc:
             name = f"{func.__module__}.{func.__qualname__}"
-            self.handlers[name] = Handler(name, source, frozenset(events), func)
+            self.handlers[name] = Handler(name, source, frozenset(events), func, coalesce)
             return func
 
         return register

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import structlog
@@ -23,6 +25,7 @@ from bot.metrics.definitions import (
     HandlerOutcome,
     observe_handler,
 )
+from bot.notify.offsets import PendingOffsets, Ticket
 from bot.pipeline.bus import (
     MAX_MESSAGE_BYTES,
     BusUnavailable,
@@ -39,36 +42,47 @@ from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
 from bot.repo_config import RepoConfigCache
 from bot.settings import Settings
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, Source, payload_dict
 from schemas.notification import Notification, NotificationKind, Severity
 
 log = get_logger(component="worker")
 
-# A lane holding more records than this pauses its partition until it drains.
-LANE_HIGH_WATER = 1000
 # Bound on any single broker call: a dead broker makes commits hang forever otherwise.
 BROKER_CALL_TIMEOUT = 10.0
+# How long a rebalancing worker lets the events it is running finish.
+DRAIN_TIMEOUT = BROKER_CALL_TIMEOUT * 6
 # Tansu's ListOffsets answers the last batch's base offset + 1, short of the real end when
 # that batch holds several records. Draining on stop therefore reads until fetching has been
-# quiet for longer than a fetch can wait (aiokafka's fetch_max_wait_ms is 500 ms).
+# quiet for longer than a fetch can wait.
 DRAIN_QUIET_SECONDS = 1.0
 
 
 @dataclass
-class Lane:
-    """One assigned partition's records, handled strictly in order by one task."""
+class _Item:
+    """One fetched record, decoded once, and the ticket that keeps its offset uncommitted."""
 
-    tp: TopicPartition
-    queue: asyncio.Queue[ConsumerRecord[bytes, bytes]] = field(default_factory=asyncio.Queue)
-    done_offset: int | None = None
-    committed_offset: int | None = None
-    busy: bool = False
+    record: ConsumerRecord[bytes, bytes]
+    ticket: Ticket
+    envelope: Envelope | None
+    undecodable: str | None = None
+
+
+@dataclass
+class _SubjectLane:
+    """The records of one subject (the Kafka key) of one partition, handled in order."""
+
+    items: deque[_Item] = field(default_factory=deque)
+    current: _Item | None = None
     task: asyncio.Task[None] | None = None
-    idle: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Worker:
-    """Consumes the events topic in a consumer group; partitions run concurrently."""
+    """Consumes the events topic in a consumer group: in order per subject, concurrent across
+    subjects even within a partition (the Confluent Parallel Consumer's key ordering).
+
+    A partition's offset is committed only below its lowest unfinished record, so a crash
+    replays whatever had not finished, and nothing beyond.
+    """
 
     def __init__(
         self,
@@ -97,8 +111,12 @@ class Worker:
         # Per partition, the first offset produced after this worker got it: no other group
         # member can have handled a record from there on.
         self._live_from: dict[TopicPartition, int] = {}
-        self._lanes: dict[TopicPartition, Lane] = {}
+        self._offsets = PendingOffsets()
+        self._lanes: dict[tuple[TopicPartition, str], _SubjectLane] = {}
+        self._slots = asyncio.Semaphore(settings.worker_concurrency)
+        self._buffered = 0
         self._paused: set[TopicPartition] = set()
+        self._failure: BaseException | None = None
         self._stopping = asyncio.Event()
         self._handled = 0
         self.assigned = asyncio.Event()
@@ -118,7 +136,7 @@ class Worker:
         log.info("worker.started", group=self._settings.kafka_consumer_group)
 
     async def run(self) -> None:
-        """Fetch and hand records to lanes until `stop` is called, then drain and leave."""
+        """Fetch and hand records to subject lanes until `stop`, then drain and leave."""
         try:
             while not self._stopping.is_set():
                 await self._fetch_round()
@@ -130,71 +148,89 @@ class Worker:
         self._stopping.set()
 
     async def _fetch_round(self) -> int:
-        batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+        # Never more in one fetch than the buffer holds: the bound is 2 x max_buffered.
+        batches = await self._consumer.getmany(
+            timeout_ms=200, max_records=min(500, self._settings.worker_max_buffered)
+        )
         fetched = 0
         for tp, records in batches.items():
-            lane = self._lane(tp)
             for record in records:
-                lane.queue.put_nowait(record)
-                lane.idle.clear()
+                self._accept(tp, record)
             fetched += len(records)
-        self._raise_if_a_lane_died()
+        if self._failure is not None:
+            raise self._failure
         self._apply_backpressure()
         await self._commit_done()
         return fetched
 
-    def _lane(self, tp: TopicPartition) -> Lane:
-        lane = self._lanes.get(tp)
-        if lane is None:
-            lane = Lane(tp)
-            lane.task = asyncio.create_task(self._drain(lane), name=f"lane-{tp.partition}")
-            self._lanes[tp] = lane
-        return lane
-
-    def _raise_if_a_lane_died(self) -> None:
-        # A lane that crashed would leave its partition stuck without a word; stopping the
-        # worker instead lets the uncommitted events replay on a fresh start.
-        for lane in self._lanes.values():
-            if lane.task is not None and lane.task.done() and not lane.task.cancelled():
-                error = lane.task.exception()
-                if error is not None:
-                    raise error
-
-    def _apply_backpressure(self) -> None:
-        for tp, lane in self._lanes.items():
-            size = lane.queue.qsize()
-            if size > LANE_HIGH_WATER and tp not in self._paused:
-                self._consumer.pause(tp)
-                self._paused.add(tp)
-            elif size == 0 and tp in self._paused:
-                self._consumer.resume(tp)
-                self._paused.discard(tp)
-
-    async def _drain(self, lane: Lane) -> None:
-        while True:
-            if lane.queue.empty():
-                lane.idle.set()
-            record = await lane.queue.get()
-            lane.busy = True
-            try:
-                await self._process(record)
-            finally:
-                lane.busy = False
-            lane.done_offset = record.offset + 1
-            self._handled += 1
-
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    def _accept(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
+        ticket = self._offsets.add(tp, record.offset, 1)
         try:
-            envelope = Envelope.from_bytes(record.value or b"")
+            item = _Item(record, ticket, Envelope.from_bytes(record.value or b""))
         except ValueError as exc:  # pydantic's ValidationError and JSON errors alike
             detail = (
                 f"{exc.error_count()} errors"
                 if isinstance(exc, ValidationError)
                 else type(exc).__name__
             )
-            reason = f"undecodable envelope: {detail}"
-            await self._dead_letter(record, None, "-", 0, reason)
+            item = _Item(record, ticket, None, f"undecodable envelope: {detail}")
+        key = (tp, record.key.decode(errors="replace") if record.key else "")
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _SubjectLane()
+        lane.items.append(item)
+        self._buffered += 1
+        if lane.task is None:
+            lane.task = asyncio.create_task(self._drain(key, lane), name=f"subject-{key[1]}")
+
+    async def _drain(self, key: tuple[TopicPartition, str], lane: _SubjectLane) -> None:
+        try:
+            while lane.items:
+                async with self._slots:
+                    if not lane.items:
+                        break  # dropped while this lane waited for a slot (a revocation)
+                    item = lane.current = lane.items.popleft()
+                    try:
+                        if self._offsets.live(item.ticket):
+                            await self._process(item, lane.items)
+                    finally:
+                        lane.current = None
+                        self._buffered -= 1
+                    # Only a finished record lets the commit pass it.
+                    self._offsets.done(item.ticket)
+                    self._handled += 1
+        except Exception as exc:
+            # A lane that crashed would leave its subject stuck without a word; stopping the
+            # worker instead lets the uncommitted events replay on a fresh start. The lane
+            # keeps its finished task, so nothing more of this subject runs out of order.
+            self._failure = exc
             return
+        lane.task = None
+        if not lane.items and self._lanes.get(key) is lane:
+            del self._lanes[key]
+
+    def _apply_backpressure(self) -> None:
+        limit = self._settings.worker_max_buffered
+        if self._buffered > limit and not self._paused:
+            self._paused = set(self._consumer.assignment())
+            self._consumer.pause(*self._paused)
+        elif self._paused and self._buffered <= limit // 2:
+            self._consumer.resume(*(self._paused & self._consumer.assignment()))
+            self._paused = set()
+
+    async def _process(self, item: _Item, waiting: deque[_Item]) -> None:
+        record, envelope = item.record, item.envelope
+        if envelope is None:
+            await self._dead_letter(record, None, "-", 0, item.undecodable or "undecodable")
+            return
+        replay_of = replayed_handler(record)
+        handlers = [
+            handler
+            for handler in self._registry.for_envelope(envelope)
+            # A replay from the DLQ re-runs only the handler that failed; the others
+            # already did their part.
+            if replay_of is None or handler.name == replay_of
+        ]
         fields = {
             "delivery": envelope.id,
             "source": envelope.source.value,
@@ -202,21 +238,40 @@ class Worker:
             "action": envelope.action,
             "subject": envelope.subject,
         }
-        replay_of = replayed_handler(record)
         with structlog.contextvars.bound_contextvars(**fields):
             if replay_of is None and self._dedupe.seen(envelope.id):
-                log.info("event.duplicate")
+                log.debug("event.duplicate")
                 DEDUPE_HITS.inc()
                 return
             self._repo_configs.note_event(envelope)
-            scope = CheckRunScope(self._check_runs, self._new_head(record, envelope, replay_of))
-            for handler in self._registry.for_envelope(envelope):
-                # A replay from the DLQ re-runs only the handler that failed; the others
-                # already did their part.
-                if replay_of is None or handler.name == replay_of:
-                    await self._run_handler(handler, envelope, record, scope)
+            if replay_of is None:
+                handlers = self._without_superseded(envelope, handlers, waiting)
+            if handlers:
+                scope = CheckRunScope(self._check_runs, self._new_head(record, envelope, replay_of))
+                await self._run_handlers(handlers, envelope, record, scope)
             self._dedupe.mark(envelope.id)
-            log.info("event.handled", replay_of=replay_of)
+            log.debug("event.handled", replay_of=replay_of)
+
+    def _without_superseded(
+        self, envelope: Envelope, handlers: list[Handler], waiting: deque[_Item]
+    ) -> list[Handler]:
+        """Drop the handlers a newer event of this subject, already waiting, will run anyway."""
+        head = _head_sha(envelope)
+        if head is None or not any(handler.coalesce for handler in handlers):
+            return handlers
+        newer = [
+            item.envelope
+            for item in waiting
+            if item.envelope is not None and _head_sha(item.envelope) == head
+        ]
+        kept = [
+            handler
+            for handler in handlers
+            if not (handler.coalesce and any(handler.wants(later) for later in newer))
+        ]
+        if len(kept) < len(handlers):
+            log.debug("event.coalesced", handlers=[h.name for h in handlers if h not in kept])
+        return kept
 
     def _new_head(
         self, record: ConsumerRecord[bytes, bytes], envelope: Envelope, replay_of: str | None
@@ -246,46 +301,51 @@ class Worker:
             self._live_from.pop(tp, None)
         self._check_runs.clear()
 
-    async def _run_handler(
+    async def _run_handlers(
         self,
-        handler: Handler,
+        handlers: list[Handler],
         envelope: Envelope,
         record: ConsumerRecord[bytes, bytes],
         scope: CheckRunScope,
     ) -> None:
-        attempts = 0
-        handler_log = log.bind(handler=handler.name)
-        started = time.monotonic()
-        try:
-            async for attempt in retrying(self._settings):
-                with attempt:
-                    attempts = attempt.retry_state.attempt_number
-                    if attempts > 1:
-                        handler_log.warning("handler.retry", attempt=attempts)
-                        HANDLER_RETRIES.labels(handler=handler.name).inc()
-                    gh = await self._clients.for_envelope(envelope)
-                    ctx = Context(
-                        envelope=envelope,
-                        gh=gh,
-                        config=self._settings.bot,
-                        log=handler_log,
-                        dry_run=self._settings.effective_dry_run,
-                        publisher=self._publisher,
-                        sources=self._sources,
-                        check_runs=scope,
-                        bot_login=self._clients.bot_login,
-                        repo_configs=self._repo_configs,
-                    )
-                    await handler.func(ctx)
-        # The worker is the one place that decides what a failure means: every handler error
-        # that survives the retry policy is dead-lettered so the partition can move on.
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"[:1000]
-            handler_log.error("handler.failed", attempts=attempts, reason=reason)
-            observe_handler(handler.name, HandlerOutcome.DEAD_LETTERED, started)
-            await self._dead_letter(record, envelope, handler.name, attempts, reason)
-        else:
-            observe_handler(handler.name, HandlerOutcome.OK, started)
+        # One retry controller, one client and one Context (with its parsed payload models)
+        # for the whole event; each handler gets the Context with its own logger.
+        retry = retrying(self._settings)
+        shared: Context | None = None
+        for handler in handlers:
+            attempts = 0
+            handler_log = log.bind(handler=handler.name)
+            started = time.monotonic()
+            try:
+                async for attempt in retry:
+                    with attempt:
+                        attempts = attempt.retry_state.attempt_number
+                        if attempts > 1:
+                            handler_log.warning("handler.retry", attempt=attempts)
+                            HANDLER_RETRIES.labels(handler=handler.name).inc()
+                        if shared is None:
+                            shared = Context(
+                                envelope=envelope,
+                                gh=await self._clients.for_envelope(envelope),
+                                config=self._settings.bot,
+                                log=handler_log,
+                                dry_run=self._settings.effective_dry_run,
+                                publisher=self._publisher,
+                                sources=self._sources,
+                                check_runs=scope,
+                                bot_login=self._clients.bot_login,
+                                repo_configs=self._repo_configs,
+                            )
+                        await handler.func(dataclasses.replace(shared, log=handler_log))
+            # The worker is the one place that decides what a failure means: every handler
+            # error that survives the retry policy is dead-lettered so the subject can move on.
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"[:1000]
+                handler_log.error("handler.failed", attempts=attempts, reason=reason)
+                observe_handler(handler.name, HandlerOutcome.DEAD_LETTERED, started)
+                await self._dead_letter(record, envelope, handler.name, attempts, reason)
+            else:
+                observe_handler(handler.name, HandlerOutcome.OK, started)
 
     async def _dead_letter(
         self,
@@ -348,12 +408,8 @@ class Worker:
         except BusUnavailable:
             log.warning("dlq.announce_failed", delivery=delivery)
 
-    async def _commit_done(self, lanes: list[Lane] | None = None) -> None:
-        offsets = {
-            lane.tp: lane.done_offset
-            for lane in (lanes if lanes is not None else self._lanes.values())
-            if lane.done_offset is not None and lane.done_offset != lane.committed_offset
-        }
+    async def _commit_done(self, tps: list[TopicPartition] | None = None) -> None:
+        offsets = self._offsets.committable(tps)
         if not offsets:
             return
         try:
@@ -363,33 +419,36 @@ class Worker:
             # again meanwhile is a no-op thanks to idempotent side effects.
             log.warning("offsets.commit_failed", error=type(exc).__name__)
             return
-        for tp, offset in offsets.items():
-            if (lane := self._lanes.get(tp)) is not None:
-                lane.committed_offset = offset
+        self._offsets.committed(offsets)
 
-    async def finish_lanes(
-        self, tps: list[TopicPartition], grace: float = BROKER_CALL_TIMEOUT * 6
+    async def finish_partitions(
+        self, tps: list[TopicPartition], grace: float = DRAIN_TIMEOUT
     ) -> None:
-        """Drop unstarted records, give in-flight ones `grace` s, commit, forget the lanes."""
-        lanes = [self._lanes[tp] for tp in tps if tp in self._lanes]
+        """Drop unstarted records, give running ones `grace` s, commit, forget the partitions.
+
+        Whatever did not finish in time is cancelled: its offset, and everything after it,
+        stays uncommitted and is handled again by whoever reads the partition next.
+        """
+        wanted = set(tps)
+        lanes = [lane for (tp, _), lane in self._lanes.items() if tp in wanted]
         for lane in lanes:
-            while not lane.queue.empty():
-                lane.queue.get_nowait()
-            if not lane.busy:
-                lane.idle.set()
-        deadline = asyncio.get_running_loop().time() + grace
-        for lane in lanes:
-            remaining = max(0.0, deadline - asyncio.get_running_loop().time())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lane.idle.wait(), remaining)
-        await self._commit_done(lanes)
-        for lane in lanes:
-            if lane.task is not None:
-                lane.task.cancel()
+            self._buffered -= len(lane.items)
+            lane.items.clear()
+        tasks = [lane.task for lane in lanes if lane.task is not None and not lane.task.done()]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace) if grace > 0 else ((), tasks)
+            for task in late:
+                task.cancel()
+            for task in late:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await lane.task
-            self._lanes.pop(lane.tp, None)
-            self._paused.discard(lane.tp)
+                    await task
+            if late:
+                log.warning("worker.running_cancelled", unfinished=len(late))
+        await self._commit_done(tps)
+        self._offsets.forget(tps)
+        for key in [key for key in self._lanes if key[0] in wanted]:
+            self._buffered -= len(self._lanes.pop(key).items)
+        self._paused -= wanted
 
     async def _shutdown(self) -> None:
         bound = self._settings.shutdown_drain_seconds
@@ -404,10 +463,11 @@ class Worker:
                 # A lane that died while draining: its records stay uncommitted (spooled),
                 # and stopping the rest in order matters more than this one error.
                 log.error("worker.drain_failed", reason=f"{type(exc).__name__}: {exc}"[:500])
-        # Whatever is still in flight at the bound is cancelled and stays uncommitted, so it
+        # Whatever is still running at the bound is cancelled and stays uncommitted, so it
         # is handled again: by the next member, or (embedded broker) from the spool.
         grace = max(0.0, deadline - asyncio.get_running_loop().time())
-        await self.finish_lanes(list(self._lanes), grace)
+        held = {tp for tp, _ in self._lanes} | set(self._consumer.assignment())
+        await self.finish_partitions(list(held), grace)
         await close_quietly(self._consumer.stop(), BROKER_CALL_TIMEOUT)
         log.info("worker.stopped")
 
@@ -431,14 +491,24 @@ class Worker:
         log.info("worker.drained", handled=self._handled - handled_before)
 
     async def _reached(self, ends: dict[TopicPartition, int]) -> bool:
+        busy = {tp for (tp, _), lane in self._lanes.items() if lane.items or lane.current}
         for tp, end in ends.items():
-            lane = self._lanes.get(tp)
-            if lane is not None and (lane.busy or not lane.queue.empty()):
+            if tp in busy:
                 return False
             position = await asyncio.wait_for(self._consumer.position(tp), BROKER_CALL_TIMEOUT)
             if position < end:
                 return False
         return True
+
+
+def _head_sha(envelope: Envelope) -> str | None:
+    """The head commit a pull-request event is about, if it is one."""
+    if envelope.source is not Source.GITHUB or envelope.event != "pull_request":
+        return None
+    pull = payload_dict(envelope).get("pull_request")
+    head = pull.get("head") if isinstance(pull, dict) else None
+    sha = head.get("sha") if isinstance(head, dict) else None
+    return sha if isinstance(sha, str) else None
 
 
 def _repository(envelope: Envelope | None) -> str | None:
@@ -454,7 +524,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._worker = worker
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self._worker.finish_lanes(list(revoked))
+        await self._worker.finish_partitions(list(revoked))
         self._worker.note_revoked(revoked)
         log.info("partitions.revoked", partitions=sorted(tp.partition for tp in revoked))
 

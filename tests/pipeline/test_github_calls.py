@@ -129,10 +129,12 @@ async def test_only_the_bots_own_size_label_change_is_ignored(
         payload["label"] = {"name": "size/XS"}
         payload["sender"] = {"login": sender, "type": "Bot" if "[bot]" in sender else "User"}
         await deliver(settings, "pull_request", payload)
-        # Events of one PR are handled in order: once this one's run exists, so has the above.
-        later = pull_request_payload(app, pr.number, sha, "edited", "feat: sized", ("size/XS",))
+        # Events of one PR are handled in order: once the next push's run exists, the above
+        # was handled (a push moves the head, so the two are not coalesced into one check).
+        pushed = fake_github.add_pull("acme", "app", head="sized-2", title="feat: x").pull.head_sha
+        later = pull_request_payload(app, pr.number, pushed, "edited", "feat: sized", ("size/XS",))
         await deliver(settings, "pull_request", later)
-        await eventually(lambda: bool(fake_github.check_runs("acme", "app", sha, POLICY)))
+        await eventually(lambda: bool(fake_github.check_runs("acme", "app", pushed, POLICY)))
     label_posts = [
         call
         for call in _calls(fake_github)

@@ -47,7 +47,8 @@ async def test_zero_config_run_records_the_dry_run_check(tmp_path: Path) -> None
         out, _ = await send.communicate()
         assert send.returncode == 0
         assert out.decode().startswith("HTTP 202")
-        await eventually(lambda: '"message": "event.handled"' in log.read_text(), within=60)
+        # Per-event lines are debug; the dry-run record of the check run is the handled event.
+        await eventually(lambda: '"message": "github.dry_run"' in log.read_text(), within=60)
     finally:
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), 60) == 0
