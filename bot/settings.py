@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     kafka_replication_factor: int = Field(
         default=1, ge=1, description="Replication factor when ferrybot creates its topics."
     )
+    kafka_retention_ms: int = Field(
+        default=7 * 24 * 3600 * 1000,
+        ge=60_000,
+        description="retention.ms of the topics ferrybot creates (default 7 days: long enough "
+        "to replay a week, short enough that a busy topic stays bounded). The embedded broker "
+        "(Tansu 0.6, memory engine) records it but frees nothing: see the README.",
+    )
     kafka_metadata_max_age_ms: int = Field(
         default=30_000, ge=1000, description="How often clients refresh cluster metadata."
     )

@@ -156,7 +156,10 @@ async def ensure_topics(
                 name=topic,
                 num_partitions=settings.kafka_partitions,
                 replication_factor=settings.kafka_replication_factor,
-                topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+                topic_configs={
+                    "max.message.bytes": str(MAX_MESSAGE_BYTES),
+                    "retention.ms": str(settings.kafka_retention_ms),
+                },
             )
             for topic in missing
         ]

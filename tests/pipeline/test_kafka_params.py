@@ -1,17 +1,20 @@
-"""Every consumer and producer takes its fetch wait and linger from the settings."""
+"""Kafka clients and topics take their fetch wait, linger and retention from the settings."""
 
 from __future__ import annotations
 
 import aiohttp
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from bot.github.clients import GitHubClients
 from bot.github.dryrun import DryRunRecorder
 from bot.notify.service import Notifier
-from bot.pipeline.bus import EventProducer
+from bot.pipeline.bus import EventProducer, all_topics, client_params, ensure_topics
 from bot.pipeline.dispatch import Registry
 from bot.pipeline.worker import Worker
 from bot.settings import load_settings
+from tests.support.broker import bus_settings
 
 
 def test_defaults_do_not_hold_a_hop_for_aiokafkas_half_second(
@@ -40,3 +43,25 @@ async def test_worker_notifier_and_producer_use_the_settings(
         assert worker._consumer._fetch_max_wait_ms == 37
         assert notifier._consumer._fetch_max_wait_ms == 37
         assert producer._producer._message_accumulator._linger_time == 0.003
+
+
+async def test_created_topics_carry_the_retention(kafka_bootstrap: str) -> None:
+    """ensure_topics gives every topic retention.ms from FERRYBOT_KAFKA_RETENTION_MS."""
+    settings = bus_settings(kafka_bootstrap, kafka_retention_ms=3_600_000)
+    await ensure_topics(settings, kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**client_params(settings, kafka_bootstrap))
+    await admin.start()
+    try:
+        described = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic) for topic in all_topics(settings)]
+        )
+    finally:
+        await admin.close()
+    entries = [
+        (resource[3], entry[0], entry[1])
+        for response in described
+        for resource in response.resources
+        for entry in resource[4]
+        if entry[0] == "retention.ms"
+    ]
+    assert sorted(entries) == sorted((t, "retention.ms", "3600000") for t in all_topics(settings))
