@@ -32,7 +32,7 @@ def pull_request(number: int, head_sha: str, action: str = "opened", **pull: Any
     payload["repository"]["name"] = "app"
     payload["repository"]["owner"]["login"] = "acme"
     body = payload["pull_request"]
-    body.update(number=number, title="feat: bench", labels=[], **pull)
+    body.update({"number": number, "title": "feat: bench", "labels": [], **pull})
     body["head"]["sha"] = head_sha
     body["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return json.dumps(payload).encode()

@@ -12,17 +12,25 @@ from bot.ingress.errors import Refused
 # once per level (RecursionError near 1,000), and pydantic, which reads envelopes back off
 # Kafka, gives up near 200: a bound far below both keeps every accepted body readable later.
 MAX_JSON_DEPTH: Final = 64
-# A JSON string, escapes included; brackets inside strings do not nest anything. An
-# unterminated one runs to the end (the body is then invalid JSON anyway): a match that could
-# fail would be retried from every later quote, and `"\"\"\"…` would take quadratic time.
-_STRING = re.compile(rb'"(?:[^"\\]++|\\(?s:.)?)*+(?:"|\Z)')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# Only quotes and brackets matter for nesting. Escapes go first (a backslash and the byte
+# after it, left to right, as a JSON parser reads them), then every byte but `"[]{}`; what
+# is left is short (a 25 KB GitHub body keeps 7 %) and splits on quotes into outside/inside.
+# Each step is one C pass: the regex over the whole body this replaces cost twice json.loads.
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_DROPPED = bytes(b for b in range(256) if b not in b'"[]{}')
 _OPENING = frozenset(b"[{")
 
 
 def nesting_exceeds(body: bytes, limit: int) -> bool:
-    """True when arrays and objects in `body` nest deeper than `limit` (one linear pass)."""
-    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    """True when arrays and objects in `body` nest deeper than `limit` (linear C passes).
+
+    Brackets inside strings nest nothing; an unterminated string runs to the end (the body
+    is then invalid JSON anyway).
+    """
+    if b"\\" in body:
+        body = _ESCAPE.sub(b"", body)
+    # Splitting on quotes alternates outside/inside strings, starting outside.
+    brackets = b"".join(body.translate(None, _DROPPED).split(b'"')[0::2])
     depth = 0
     for byte in brackets:
         if byte in _OPENING:

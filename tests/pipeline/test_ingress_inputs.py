@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -14,7 +15,7 @@ from multidict import CIMultiDict
 from structlog.testing import capture_logs
 
 from bot.ingress.app import create_app
-from bot.ingress.json_body import MAX_JSON_DEPTH
+from bot.ingress.json_body import MAX_JSON_DEPTH, nesting_exceeds
 from bot.pipeline.bus import EventProducer, ensure_topics
 from bot.settings import Settings
 from bot.signatures import sign_github, sign_mlflow
@@ -233,3 +234,31 @@ async def test_a_body_of_escaped_quotes_is_refused_in_one_pass(
     status, text = await _post(server, path, body, authenticate(body))
     assert (status, json.loads(text)["error"]) == (400, "body is not valid JSON")
     assert await read_topic(settings, kafka_bootstrap, settings.topic_events, 0, 1.0) == []
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def test_the_nesting_scan_agrees_with_the_parser() -> None:
+    """Random JSON full of quotes, backslashes and brackets in strings: scan depth = real depth."""
+    rng = random.Random(7)
+    pieces = ['"', "\\", "[", "]", "{", "}", "a", '\\"', "\\\\", "\n"]
+
+    def value(level: int) -> object:
+        roll = rng.random()
+        if level > 12 or roll < 0.3:
+            return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        if roll < 0.65:
+            return [value(level + 1) for _ in range(rng.randint(0, 3))]
+        return {f"{i}{rng.choice(pieces)}": value(level + 1) for i in range(rng.randint(0, 3))}
+
+    for _ in range(2000):
+        doc = value(0)
+        body, depth = json.dumps(doc).encode(), _depth(doc)
+        assert not nesting_exceeds(body, depth)
+        assert depth == 0 or nesting_exceeds(body, depth - 1)
