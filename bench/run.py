@@ -228,13 +228,13 @@ async def _produce(settings: Any, bootstrap: str, envelopes: list[Envelope]) -> 
 
 
 def _policy_events(prs: int, per_pr: int, tag: str) -> list[Envelope]:
-    # Per PR: opened, then the hold label on and off, so every event changes the verdict.
+    # Per PR: opened, then pushes; each event brings a new head commit, so none coalesces
+    # with another and each costs its own check run (what a push-heavy day looks like).
     envelopes = []
     for step in range(per_pr):
         for number in range(1, prs + 1):
-            labels = [{"name": "do-not-merge/hold"}] if step % 2 else []
-            action = "opened" if step == 0 else ("labeled" if labels else "unlabeled")
-            body = pull_request(number, sha_for(tag, number), action, labels=labels)
+            action = "opened" if step == 0 else "synchronize"
+            body = pull_request(number, sha_for(f"{tag}-{step}", number), action)
             envelopes.append(
                 Envelope.with_raw_payload(
                     body,
