@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
 import pytest
 
+from bot.pipeline.worker import LIVE_MARGIN_MS
 from bot.settings import Settings
 from tests.fakegithub.server import FakeGitHub
 from tests.support.bot import (
@@ -29,6 +31,8 @@ async def _joined(fake: FakeGitHub, app: GitHubApp, settings: Settings) -> int:
         settings, "pull_request", pull_request_payload(app, warm.number, warm.pull.head_sha)
     )
     await eventually(lambda: bool(fake.check_runs("acme", "app", warm.pull.head_sha, POLICY)))
+    # Events count as new to the group only once written clearly after the assignment.
+    await asyncio.sleep(LIVE_MARGIN_MS / 1000)
     return len(fake.requests)
 
 
