@@ -123,6 +123,7 @@ class Worker:
         self._failure: BaseException | None = None
         self._stopping = asyncio.Event()
         self._handled = 0
+        self._draining = False
         self.assigned = asyncio.Event()
         self._consumer: AIOKafkaConsumer = AIOKafkaConsumer(
             **consumer_params(settings, bootstrap_servers),
@@ -156,6 +157,14 @@ class Worker:
         batches = await self._consumer.getmany(
             timeout_ms=200, max_records=min(500, self._settings.worker_max_buffered)
         )
+        if self._stopping.is_set() and not self._draining:
+            # Fetched while the stop began: not started. Back to the first of them, so that a
+            # drain reads them again; otherwise, uncommitted, the next reader (or the spool)
+            # has them.
+            for tp, records in batches.items():
+                if records:
+                    self._consumer.seek(tp, records[0].offset)
+            return 0
         fetched = 0
         for tp, records in batches.items():
             for record in records:
@@ -491,6 +500,7 @@ class Worker:
         tps = sorted(self._consumer.assignment(), key=lambda tp: tp.partition)
         ends = await asyncio.wait_for(self._consumer.end_offsets(tps), BROKER_CALL_TIMEOUT)
         log.info("worker.draining", partitions=[tp.partition for tp in tps])
+        self._draining = True
         loop = asyncio.get_running_loop()
         quiet_since = loop.time()
         handled_before = self._handled

@@ -10,7 +10,13 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from bot.github.clients import GitHubClients
 from bot.github.dryrun import DryRunRecorder
 from bot.notify.service import Notifier
-from bot.pipeline.bus import EventProducer, all_topics, client_params, ensure_topics
+from bot.pipeline.bus import (
+    EventProducer,
+    all_topics,
+    client_params,
+    ensure_topics,
+    producer_params,
+)
 from bot.pipeline.dispatch import Registry
 from bot.pipeline.worker import Worker
 from bot.settings import load_settings
@@ -35,14 +41,14 @@ async def test_worker_notifier_and_producer_use_the_settings(
     monkeypatch.setenv("FERRYBOT_KAFKA_LINGER_MS", "3")
     settings = load_settings(kafka_bootstrap_servers="127.0.0.1:1")
     async with aiohttp.ClientSession() as session:
-        producer = EventProducer(settings, "127.0.0.1:1")
+        producer = EventProducer(settings, "127.0.0.1:1")  # its aiokafka producer: at start
         clients = GitHubClients(settings, session, DryRunRecorder(None))
         worker = Worker(settings, "127.0.0.1:1", Registry(), clients, producer)
         notifier = Notifier(settings, "127.0.0.1:1", session)
         # aiokafka keeps the values it was given on the client objects.
         assert worker._consumer._fetch_max_wait_ms == 37
         assert notifier._consumer._fetch_max_wait_ms == 37
-        assert producer._producer._message_accumulator._linger_time == 0.003
+        assert producer_params(settings, "127.0.0.1:1", idempotence=False)["linger_ms"] == 3
 
 
 async def test_created_topics_carry_the_retention(kafka_bootstrap: str) -> None:
