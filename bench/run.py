@@ -213,13 +213,23 @@ async def calls_with_size_labels(rate: int, seconds: float) -> dict[str, Any]:
     }
 
 
-async def _produce(settings: Any, bootstrap: str, envelopes: list[Envelope]) -> None:
+async def _produce(
+    settings: Any, bootstrap: str, envelopes: list[Envelope], wire_v1: bool = False
+) -> None:
     producer = EventProducer(settings, bootstrap)
     await producer.start()
     try:
         pending: set[asyncio.Task[None]] = set()
         for envelope in envelopes:
-            pending.add(asyncio.create_task(producer.send_envelope(envelope)))
+            sent = (
+                # An older worker reads only wire format 1: one JSON object.
+                producer.send(
+                    settings.topic_events, envelope.subject, envelope.model_dump_json().encode()
+                )
+                if wire_v1
+                else producer.send_envelope(envelope)
+            )
+            pending.add(asyncio.create_task(sent))
             if len(pending) >= 256:
                 _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         await asyncio.gather(*pending)
@@ -250,7 +260,9 @@ def _policy_events(prs: int, per_pr: int, tag: str) -> list[Envelope]:
     return envelopes
 
 
-async def drain(delay: float, prs: int, per_pr: int, paced: bool = False) -> dict[str, Any]:
+async def drain(
+    delay: float, prs: int, per_pr: int, paced: bool = False, python: str | None = None
+) -> dict[str, Any]:
     """A backlog of events for `prs` pull requests through one worker process."""
     broker = EmbeddedBroker()
     await broker.start()
@@ -275,9 +287,8 @@ async def drain(delay: float, prs: int, per_pr: int, paced: bool = False) -> dic
         )
         await ensure_topics(settings, broker.bootstrap_servers)
         events = _policy_events(prs, per_pr, tag)
-        await _produce(settings, broker.bootstrap_servers, events)
-        async with process(ferrybot("worker", config), env) as worker:
-            cpu_before = cpu_seconds(worker.pid)
+        await _produce(settings, broker.bootstrap_servers, events, wire_v1=python is not None)
+        async with process(ferrybot("worker", config, python), env) as worker:
 
             def writes() -> list[float]:
                 return [
@@ -298,6 +309,9 @@ async def drain(delay: float, prs: int, per_pr: int, paced: bool = False) -> dic
                     "most_writes_in_any_minute": most,
                 }
             else:
+                # CPU from the first write on: start-up (imports, group join) is not per event.
+                await _eventually(lambda: bool(writes()), 120, "first write")
+                cpu_before = cpu_seconds(worker.pid)
                 await _eventually(lambda: len(writes()) >= len(events), 300, "drain")
                 stamps = writes()
                 cpu = cpu_seconds(worker.pid) - cpu_before
@@ -350,7 +364,7 @@ async def broker_memory(events: int) -> dict[str, Any]:
     }
 
 
-async def main(quick: bool, only: list[str]) -> None:
+async def main(quick: bool, only: list[str], before: str | None) -> None:
     """Run every section, print as it goes, write the JSON."""
     scale = 0.25 if quick else 1.0
     results: dict[str, Any] = {"python": sys.version.split()[0], "quick": quick}
@@ -360,6 +374,7 @@ async def main(quick: bool, only: list[str]) -> None:
         ("calls_with_size_labels", lambda: calls_with_size_labels(50, 4)),
         ("drain_instant", lambda: drain(0.0, 200, 5)),
         ("drain_50ms", lambda: drain(0.05, 200, 5)),
+        *([("drain_instant_before", lambda: drain(0.0, 200, 5, python=before))] if before else []),
         ("pacing_burst", lambda: drain(0.0, 1000, 1, paced=True)),
         ("broker_memory", lambda: broker_memory(int(100_000 * scale))),
     ]
@@ -379,5 +394,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a quarter of the events")
     parser.add_argument("--only", default="", help="comma-separated sections to run again")
+    parser.add_argument(
+        "--before", help="python of an older checkout's venv: its worker drains the same backlog"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.quick, [name for name in args.only.split(",") if name]))
+    asyncio.run(main(args.quick, [name for name in args.only.split(",") if name], args.before))

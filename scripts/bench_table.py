@@ -53,7 +53,11 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
                 ", ".join(f"{k}: {v}" for k, v in sized["calls"].items()),
             )
         )
-    for key, label in (("drain_instant", "instant"), ("drain_50ms", "50 ms per call")):
+    for key, label in (
+        ("drain_instant", "instant"),
+        ("drain_50ms", "50 ms per call"),
+        ("drain_instant_before", "instant, the worker before this change"),
+    ):
         if drain := r.get(key):
             rows.append(
                 (
