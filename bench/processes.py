@@ -79,9 +79,9 @@ async def process(
                 await proc.wait()
 
 
-def ferrybot(command: str, config: Path | None = None, python: str | None = None) -> list[str]:
-    """`python -m bot <command> [--config FILE]`; `python` may be another checkout's venv."""
-    args = [python or sys.executable, "-m", "bot"]
+def ferrybot(command: str, config: Path | None = None) -> list[str]:
+    """`python -m bot <command> [--config FILE]`."""
+    args = [sys.executable, "-m", "bot"]
     if config is not None:
         args += ["--config", str(config)]
     return [*args, command]

@@ -56,7 +56,6 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     for key, label in (
         ("drain_instant", "instant"),
         ("drain_50ms", "50 ms per call"),
-        ("drain_instant_before", "instant, the worker before this change"),
     ):
         if drain := r.get(key):
             rows.append(

@@ -14,8 +14,10 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-MINUTE = 60.0
-HOUR = 3600.0
+# GitHub counts by when requests arrive, we by when they start: a second of slack per window
+# keeps network jitter from putting an 81st write into GitHub's minute (measured in the bench).
+MINUTE = 61.0
+HOUR = 3601.0
 
 
 class WritePacer:
