@@ -31,6 +31,8 @@ class Context:
     dry_run: bool
     publisher: Publisher
     sources: ArtifactSources | None = None
+    # Who ferrybot is on GitHub (see GitHubClients.bot_login); None when it cannot be known.
+    bot_login: str | None = None
     _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
 
     @property

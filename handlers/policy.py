@@ -156,7 +156,7 @@ async def apply_size_label(ctx: Context, state: PullState, policy: PolicyConfig)
         state.labels.add(wanted)
 
 
-@recheck(CHECK_NAME)
+@recheck(CHECK_NAME, on_labels=True)
 async def publish_policy(ctx: Context, state: PullState, config: BotConfig) -> None:
     """Apply the size label, then publish the verdict on the head commit."""
     await apply_size_label(ctx, state, config.policy)

@@ -225,6 +225,7 @@ class Worker:
                         dry_run=self._settings.effective_dry_run,
                         publisher=self._publisher,
                         sources=self._sources,
+                        bot_login=await self._clients.bot_login(),
                     )
                     await handler.func(ctx)
         # The worker is the one place that decides what a failure means: every handler error

@@ -79,6 +79,7 @@ class Bot:
                 log=structlog.get_logger().bind(handler=handler.name),
                 dry_run=False,
                 publisher=cast(Publisher, self.publisher),
+                bot_login=self.fake.state.apps[APP_ID].bot_login,
             )
             await handler.func(ctx)
 

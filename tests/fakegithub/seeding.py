@@ -15,6 +15,7 @@ from tests.fakegithub.state import (
     GitHubState,
     Installation,
     Issue,
+    IssueEvent,
     Label,
     Pull,
     Repo,
@@ -322,15 +323,49 @@ class Seeding:
         target.labels[name.lower()] = label
         return label
 
-    def add_labels(self, owner: str, repo: str, number: int, names: Iterable[str]) -> list[str]:
-        """Put labels on an issue or PR, creating missing repository labels as GitHub does."""
+    def add_labels(
+        self,
+        owner: str,
+        repo: str,
+        number: int,
+        names: Iterable[str],
+        *,
+        actor: str | None = None,
+        app_id: int | None = None,
+    ) -> list[str]:
+        """Put labels on an issue or PR, creating missing repository labels as GitHub does.
+
+        Each label newly put on gets a `labeled` event by `actor` (default: the issue's
+        author, as when someone labels their own PR by hand in the UI).
+        """
         target = self.state.repo(owner, repo)
         issue = target.issue(number)
         for name in names:
             label = self.add_label(owner, repo, name)
             if label.name not in issue.labels:
                 issue.labels.append(label.name)
+                self.record_label_event(issue, "labeled", label.name, actor, app_id)
         return list(issue.labels)
+
+    def remove_labels(
+        self, owner: str, repo: str, number: int, names: Iterable[str], *, actor: str | None = None
+    ) -> list[str]:
+        """Take labels off by hand (an `unlabeled` event by `actor`, default the author)."""
+        issue = self.state.repo(owner, repo).issue(number)
+        for name in names:
+            present = next((n for n in issue.labels if n.lower() == name.lower()), None)
+            if present is not None:
+                issue.labels.remove(present)
+                self.record_label_event(issue, "unlabeled", present, actor, None)
+        return list(issue.labels)
+
+    def record_label_event(
+        self, issue: Issue, event: str, label: str, actor: str | None, app_id: int | None
+    ) -> None:
+        """Append to the issue's timeline, as GitHub does for every label change."""
+        who = actor or issue.user
+        self.state.user(who, "Bot" if who.endswith("[bot]") else "User")
+        issue.events.append(IssueEvent(self.state.next_id(), event, label, who, app_id))
 
     # Checks and statuses from others (CI, other apps)
 
