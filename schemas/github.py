@@ -61,6 +61,7 @@ class PullRequest(_Lenient):
     deletions: int | None = None
     html_url: str | None = None
     created_at: str | None = None
+    updated_at: str | None = None
     changed_files: int | None = None
 
     @property
@@ -101,6 +102,7 @@ class Comment(_Lenient):
     body: str | None = None
     user: User
     created_at: str | None = None
+    updated_at: str | None = None
 
 
 class IssueCommentEvent(_Lenient):

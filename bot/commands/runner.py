@@ -10,6 +10,7 @@ from bot.commands.feedback import (
     MARKER_PREFIX,
     Feedback,
     Reaction,
+    already_handled,
     past_replies,
     post_reply,
     react,
@@ -24,7 +25,7 @@ from bot.commands.framework import (
     commands,
 )
 from bot.commands.parser import parse_commands
-from bot.commands.sources import CommentSource, comment_source
+from bot.commands.sources import CommentSource, SourceKind, comment_source
 from bot.context import Context
 from bot.permissions import PermissionResolver
 from bot.pipeline.retry import is_transient
@@ -46,6 +47,9 @@ async def run_commands(ctx: Context) -> None:
     known = [(cmd, spec) for cmd in parsed.commands if (spec := commands.lookup(cmd.name))]
     # Unknown names are left alone: other bots (and people writing paths) use slashes too.
     if not known and not parsed.refused:
+        return
+    if await already_handled(ctx.gh, source, ctx.bot_login):
+        ctx.log.info("commands.already_handled", source=source.key, version=source.updated_at)
         return
     state = await _pull_state(ctx, source)
     repo_config = await effective_config(ctx.gh, ctx.config, source.owner, source.repo)
@@ -133,7 +137,9 @@ async def _respond(
         await react(ctx.gh, source, Reaction.ACCEPTED)
     if feedback.refused:
         await react(ctx.gh, source, Reaction.REFUSED)
-    if not (feedback.refusals or feedback.messages):
+    # A review body takes no reaction, so its reply is the only answer (and the only trace
+    # `already_handled` can find).
+    if not (feedback.refusals or feedback.messages or source.kind is SourceKind.REVIEW):
         return
     now = datetime.now(UTC)
     interval = ctx.config.commands.refusal_reply_interval_seconds

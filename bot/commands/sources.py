@@ -45,6 +45,9 @@ class CommentSource:
     author: str
     author_is_bot: bool
     created_at: str | None
+    # When this version of the text was written (GitHub's `updated_at`; a review's
+    # `submitted_at`): with `key`, it names what a redelivery must not run again.
+    updated_at: str | None = None
 
     @property
     def key(self) -> str:
@@ -70,6 +73,7 @@ def comment_source(ctx: Context) -> CommentSource | None:
             comment_event.comment.user,
             comment_event.sender,
             comment_event.comment.created_at,
+            comment_event.comment.updated_at,
         )
     if name == "pull_request.opened":
         pr_event = ctx.event(PullRequestEvent)
@@ -84,6 +88,7 @@ def comment_source(ctx: Context) -> CommentSource | None:
             pr.user,
             pr_event.sender,
             pr.created_at,
+            pr.updated_at,
         )
     if name == "pull_request_review.submitted":
         review_event = ctx.event(PullRequestReviewEvent)
@@ -97,6 +102,7 @@ def comment_source(ctx: Context) -> CommentSource | None:
             review.body,
             review.user,
             review_event.sender,
+            review.submitted_at,
             review.submitted_at,
         )
     if name == "pull_request_review_comment.created":
@@ -112,6 +118,7 @@ def comment_source(ctx: Context) -> CommentSource | None:
             rc_event.comment.user,
             rc_event.sender,
             rc_event.comment.created_at,
+            rc_event.comment.updated_at,
         )
     return None
 
@@ -126,6 +133,7 @@ def _source(
     author: User,
     sender: User,
     created_at: str | None,
+    updated_at: str | None,
 ) -> CommentSource | None:
     if not body:
         return None
@@ -139,6 +147,7 @@ def _source(
         author.login,
         is_bot(author) or is_bot(sender),
         created_at,
+        updated_at or created_at,
     )
 
 

@@ -96,7 +96,10 @@ async def test_pr_conversation_over_the_broker(
         "confused"
     ]
     bot_comments = [c for c in fake_github.comments(OWNER, REPO, 1) if c.user.endswith("[bot]")]
-    assert len(bot_comments) == 2  # the approval comment and the one refusal reply
+    # The approval comment, the one refusal reply, and the review's reply (a review body
+    # takes no reaction, so a reply is its acknowledgement).
+    assert len(bot_comments) == 3
+    assert any(c.body.startswith("@boss: done.") for c in bot_comments)
     (status,) = [c.body for c in bot_comments if "ferrybot:approval" in c.body]
     assert "LGTM: @rev" in status and "Approved: @boss" in status and "Ready to merge" in status
     assert len(fake_github.check_runs(OWNER, REPO, sha, APPROVAL)) == 1

@@ -148,19 +148,44 @@ def _react(req: ApiRequest, reactions: list[Reaction]) -> Reply:
     return Reply(201, render.reaction(req.state, req.base_url, reaction))
 
 
+def _list_reactions(req: ApiRequest, reactions: list[Reaction]) -> Reply:
+    """Oldest first, one page at a time, as GitHub lists them."""
+    page, headers = req.page(reactions)
+    return Reply(200, [render.reaction(req.state, req.base_url, r) for r in page], headers)
+
+
+def _review_comment_reactions(req: ApiRequest) -> list[Reaction]:
+    repo = req.repo()
+    comment = req.state.review_comments.get(req.path["comment_id"])
+    if comment is None or comment.repo != repo.full_name:
+        raise GitHubError(404, NOT_FOUND)
+    return comment.reactions
+
+
+@routes("GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions")
+def list_comment_reactions(req: ApiRequest) -> Reply:
+    return _list_reactions(req, _comment(req)[1].reactions)
+
+
 @routes("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions")
 def react_to_comment(req: ApiRequest) -> Reply:
     _, comment = _comment(req)
     return _react(req, comment.reactions)
 
 
+@routes("GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions")
+def list_review_comment_reactions(req: ApiRequest) -> Reply:
+    return _list_reactions(req, _review_comment_reactions(req))
+
+
 @routes("POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions")
 def react_to_review_comment(req: ApiRequest) -> Reply:
-    repo = req.repo()
-    comment = req.state.review_comments.get(req.path["comment_id"])
-    if comment is None or comment.repo != repo.full_name:
-        raise GitHubError(404, NOT_FOUND)
-    return _react(req, comment.reactions)
+    return _react(req, _review_comment_reactions(req))
+
+
+@routes("GET /repos/{owner}/{repo}/issues/{issue_number}/reactions")
+def list_issue_reactions(req: ApiRequest) -> Reply:
+    return _list_reactions(req, _issue(req)[1].reactions)
 
 
 @routes("POST /repos/{owner}/{repo}/issues/{issue_number}/reactions")
