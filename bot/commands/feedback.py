@@ -12,6 +12,7 @@ from gidgethub.abc import GitHubAPI
 
 from bot.commands.parser import escape_for_reply
 from bot.commands.sources import CommentSource, SourceKind
+from bot.commands.wording import Sentence, Typed
 from bot.github.limits import COMMENT_BODY, fit
 
 # Any comment holding this is ferrybot's own and never read for commands.
@@ -32,9 +33,13 @@ class Reaction(StrEnum):
 
 @dataclass
 class Feedback:
-    """What the commands of one text produced, gathered before anything is posted."""
+    """What the commands of one text produced, gathered before anything is posted.
 
-    refusals: list[str] = field(default_factory=list)
+    Refusals keep the typed line and the reason apart from any markup, so the GitHub reply
+    and the chat notification each escape them once, for the medium that shows them.
+    """
+
+    refusals: list[tuple[str, Sentence]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     accepted: bool = False
 
@@ -49,9 +54,16 @@ class Feedback:
         if message:
             self.messages.append(message)
 
-    def refuse(self, line: str, reason: str) -> None:
-        """A command was not run: the reply quotes it and says why."""
-        self.refusals.append(f"{escape_for_reply(line)}: {reason}")
+    def refuse(self, line: str, reason: str | Sentence) -> None:
+        """A command was not run: the reply quotes it and says why (a plain `str` reason is
+        ferrybot's own words, holding nothing the user typed)."""
+        self.refusals.append(
+            (line, reason if isinstance(reason, Sentence) else Sentence((reason,)))
+        )
+
+    def plain_refusals(self) -> list[str]:
+        """Each refusal as plain text (`/line`: reason), for chat providers to escape."""
+        return [Sentence.of(Typed(line), ": ").plain() + why.plain() for line, why in self.refusals]
 
     def text(self) -> str:
         """The reply's message: refusals as a list, then what commands had to say."""
@@ -59,7 +71,10 @@ class Feedback:
         if self.refusals:
             count = len(self.refusals)
             head = "this command was not run:" if count == 1 else f"{count} commands were not run:"
-            parts.append(head + "\n\n" + "\n".join(f"- {line}" for line in self.refusals))
+            lines = [
+                f"- {escape_for_reply(line)}: {why.for_github()}" for line, why in self.refusals
+            ]
+            parts.append(head + "\n\n" + "\n".join(lines))
         parts.extend(self.messages)
         return "\n\n".join(parts) or "done."
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.commands.parser import Command
+from bot.commands.wording import Sentence
 from bot.permissions import PermissionResolver
 from schemas.commands_config import CommandGrant, PermissionLevel
 from schemas.config import BotConfig
@@ -22,9 +23,13 @@ CommandFunc = Callable[["Invocation"], Awaitable[str | None]]
 class CommandRefused(Exception):
     """The command cannot be carried out as typed; the message tells the user what would work.
 
-    The message is posted in the reply: it may quote user input only through
-    `escape_for_reply`.
+    The parts are ferrybot's words; wrap whatever the user typed in `Typed`, so the GitHub
+    reply and the chat message each quote it their own way.
     """
+
+    def __init__(self, *parts: str) -> None:
+        self.sentence = Sentence(parts)
+        super().__init__(self.sentence.plain())
 
 
 @dataclass

@@ -100,7 +100,7 @@ async def _run_one(
     try:
         message = await spec.func(invocation)
     except CommandRefused as exc:
-        feedback.refuse(cmd.line, str(exc))
+        feedback.refuse(cmd.line, exc.sentence)
         log.info("command.refused", why="arguments")
         return
     except gidgethub.BadRequest as exc:
@@ -159,7 +159,8 @@ async def _respond(
                 severity=Severity.INFO,
                 subject=f"github/{source.owner}/{source.repo}#{source.number}",
                 title=f"Command refused for {source.author}",
-                text="\n".join(feedback.refusals),
+                # Plain text: each chat provider escapes it for its own service.
+                text="\n".join(feedback.plain_refusals()),
                 delivery_id=ctx.envelope.id,
                 repository=f"{source.owner}/{source.repo}",
             )

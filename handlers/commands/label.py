@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation, command
 from bot.commands.labels import add_labels, remove_label, repository_labels
-from bot.commands.parser import escape_for_reply, is_label
+from bot.commands.parser import is_label
 from bot.commands.rechecks import refresh_label_checks
+from bot.commands.wording import Typed
 from handlers.policy import SIZE_PREFIX
 from schemas.commands_config import PermissionLevel
 from schemas.config import BotConfig
@@ -48,7 +49,7 @@ async def _known_labels(inv: Invocation) -> list[str]:
         raise CommandRefused(f"name at least one label: `/{inv.command.name} LABEL...`")
     bad = [arg for arg in inv.args if not is_label(arg)]
     if bad:
-        raise CommandRefused(f"{escape_for_reply(bad[0])} is not a label name")
+        raise CommandRefused(Typed(bad[0]), " is not a label name")
     adding = inv.command.name == "label"
     for arg in inv.args:
         if (why := reserved_by(arg, inv.config, adding=adding)) is not None:
@@ -58,8 +59,9 @@ async def _known_labels(inv: Invocation) -> list[str]:
     if missing:
         # Creating labels from a comment would let any typo become a repository label.
         raise CommandRefused(
-            f"this repository has no label {escape_for_reply(missing[0])}; "
-            "create it on GitHub first, or check the spelling"
+            "this repository has no label ",
+            Typed(missing[0]),
+            "; create it on GitHub first, or check the spelling",
         )
     return [known[arg.lower()] for arg in inv.args]
 
