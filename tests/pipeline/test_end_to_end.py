@@ -231,3 +231,24 @@ async def _replay_until(settings: Settings, bootstrap: str, dry_list: bool) -> l
             return found
         await asyncio.sleep(0.2)
     return []
+
+
+async def test_each_dead_letter_is_its_own_chat_message_with_a_link(
+    fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Dead-lettered, replayed, failing again: two dlq_grew notifications, each linking the PR."""
+    app = install_app(fake_github)
+    pr = fake_github.add_pull("acme", "app", head="twice", title="feat: twice")
+    sha = pr.pull.head_sha
+    fake_github.fail_next("POST", r"/check-runs$", 422, times=2)
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    async with running_bot(settings):
+        await deliver(settings, "pull_request", pull_request_payload(app, pr.number, sha), "bad")
+        assert await _replay_until(settings, kafka_bootstrap, dry_list=True)
+        await replay(settings, kafka_bootstrap, delivery="bad")
+        chat = await read_topic(settings, kafka_bootstrap, settings.topic_notifications, 2)
+    grew = [Notification.from_bytes(r.value or b"") for r in chat]
+    grew = [n for n in grew if n.kind == NotificationKind.DLQ_GREW]
+    assert len(grew) == 2 and grew[0].id != grew[1].id
+    link = f"{fake_github.url}/acme/app/pull/{pr.number}"
+    assert [n.links for n in grew] == [{"Pull request": link}] * 2
