@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from tests.fakegithub import auth, gitops
 from tests.fakegithub.state import (
@@ -24,6 +25,7 @@ from tests.fakegithub.state import (
     Token,
     now,
 )
+from tests.fakegithub.webhooks import AppWebhook, HookDelivery, Webhooks
 
 Files = Mapping[str, str | bytes | None]
 
@@ -33,6 +35,7 @@ class Seeding:
 
     state: GitHubState
     token_ttl: float
+    webhooks: Webhooks
 
     # Apps, installations, tokens
 
@@ -201,6 +204,18 @@ class Seeding:
         target = self.state.repo(owner, repo)
         start = target.branch_sha(from_branch or target.default_branch)
         return gitops.commit_files(self.state.git, target, branch, files, message, author, start)
+
+    # The App's webhook (no HTTP to the fake, but `send_webhook` does POST to the receiver)
+
+    def set_app_webhook(self, app_id: int, url: str, secret: str) -> None:
+        """Point the App's webhook at `url`, signing deliveries with `secret`."""
+        self.state.app(app_id)
+        self.webhooks.hooks[app_id] = AppWebhook(url, secret)
+
+    async def send_webhook(self, app_id: int, event: str, payload: dict[str, Any]) -> HookDelivery:
+        """Deliver an event to the App's webhook now, as GitHub would; logged either way."""
+        self.state.app(app_id)
+        return await self.webhooks.send(self.state.next_id(), app_id, event, payload)
 
     # Issues and pulls
 
