@@ -69,7 +69,8 @@ async def _known_labels(inv: Invocation) -> list[str]:
 @command(
     "label",
     usage="/label LABEL...",
-    help="Add one or more labels that exist in the repository.",
+    help="Add one or more labels that exist in the repository (not the review, hold, size or "
+    "promotion labels ferrybot manages: their own commands set those).",
     permission=PermissionLevel.TRIAGE,
 )
 async def label(inv: Invocation) -> str | None:
