@@ -1,9 +1,8 @@
-"""What ferrybot tells a user about their commands, kept apart from what they typed.
+"""What ferrybot tells a user about their commands, kept apart from what they typed."""
 
-A sentence is ferrybot's own words with the user's input marked (`Typed`), so each medium
-quotes the input its own way, once: GitHub replies get `escape_for_reply`, chat gets plain
-text that the chat provider escapes for its service.
-"""
+# A sentence is ferrybot's own words with the user's input marked (`Typed`), so each medium
+# quotes the input its own way, once: GitHub replies get `escape_for_reply`, chat gets plain
+# text that the chat provider escapes for its service.
 
 from __future__ import annotations
 
