@@ -93,6 +93,12 @@ class Issue(_Lenient):
     user: User
     pull_request: IssueLink | None = None
     labels: list[Label] = Field(default_factory=list)
+    html_url: str | None = None
+
+    @property
+    def label_names(self) -> list[str]:
+        """The names of the labels on the issue."""
+        return [label.name for label in self.labels]
 
 
 class Comment(_Lenient):

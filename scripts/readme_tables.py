@@ -45,7 +45,10 @@ def settings_table() -> str:
 def command_table() -> str:
     """The Markdown table of every declared command, with its built-in permission."""
     discover()
-    rows = ["| command | what it does | who may run it (default) |", "|---|---|---|"]
+    rows = [
+        "| command | what it does | who may run it (default) | where |",
+        "|---|---|---|---|",
+    ]
     for spec in commands.sorted():
         usage = f"`{spec.usage}`" + "".join(f", `/{alias}`" for alias in spec.aliases)
         who = (
@@ -56,7 +59,7 @@ def command_table() -> str:
         if spec.not_by_author:
             who += ", not the PR's author"
         text = spec.help.replace("|", "\\|")
-        rows.append(f"| {usage} | {text} | {who} |")
+        rows.append(f"| {usage} | {text} | {who} | {spec.where} |")
     return "\n".join(rows)
 
 

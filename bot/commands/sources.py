@@ -48,6 +48,8 @@ class CommentSource:
     # When this version of the text was written (GitHub's `updated_at`; a review's
     # `submitted_at`): with `key`, it names what a redelivery must not run again.
     updated_at: str | None = None
+    # False for a comment on a plain issue: only commands declared `on_issues` run there.
+    on_pull_request: bool = True
 
     @property
     def key(self) -> str:
@@ -56,12 +58,10 @@ class CommentSource:
 
 
 def comment_source(ctx: Context) -> CommentSource | None:
-    """The text of this delivery that may hold commands, or None (not a PR, no text)."""
+    """The text of this delivery that may hold commands, or None (no text)."""
     name = ctx.envelope.name
     if name == "issue_comment.created":
         comment_event = ctx.event(IssueCommentEvent)
-        if comment_event.issue.pull_request is None:
-            return None  # commands act on pull requests only
         repo = comment_event.repository
         return _source(
             SourceKind.ISSUE_COMMENT,
@@ -74,6 +74,7 @@ def comment_source(ctx: Context) -> CommentSource | None:
             comment_event.sender,
             comment_event.comment.created_at,
             comment_event.comment.updated_at,
+            on_pull_request=comment_event.issue.pull_request is not None,
         )
     if name == "pull_request.opened":
         pr_event = ctx.event(PullRequestEvent)
@@ -134,6 +135,8 @@ def _source(
     sender: User,
     created_at: str | None,
     updated_at: str | None,
+    *,
+    on_pull_request: bool = True,
 ) -> CommentSource | None:
     if not body:
         return None
@@ -148,6 +151,7 @@ def _source(
         is_bot(author) or is_bot(sender),
         created_at,
         updated_at or created_at,
+        on_pull_request,
     )
 
 
