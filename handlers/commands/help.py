@@ -9,7 +9,7 @@ from schemas.commands_config import PermissionLevel
 @command(
     "help",
     usage="/help",
-    help="List the commands, their usage and who may run them.",
+    help="List the commands, their usage, who may run them and where.",
     permission=PermissionLevel.NONE,
     on_issues=True,
 )

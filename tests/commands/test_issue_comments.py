@@ -43,8 +43,10 @@ async def test_help_on_an_issue_answers_and_skips_the_pull_request_commands(bot:
     made = await comment(bot, issue, "/help\n/lgtm", ACTOR)
     assert [r.content for r in bot.fake.reactions(OWNER, REPO, comment_id=made)] == ["+1"]
     [reply] = _replies(bot, issue.number)
-    assert "| `/retrain <pipeline> [in <stage>]` |" in reply
-    assert reply.count("| pull requests and issues |") == 3  # help, retrain, status
+    rows = {row.split(" | ")[0]: row for row in reply.splitlines() if row.startswith("| `/")}
+    for usage in ("/help", "/retrain <pipeline> [in <stage>]", "/status [<pipeline>]"):
+        assert rows[f"| `{usage}`"].endswith("| pull requests and issues |")
+    assert rows["| `/lgtm [cancel]`"].endswith("| pull requests |")
     assert "&#47;lgtm" not in reply
     assert "lgtm" not in bot.fake.labels(OWNER, REPO, issue.number)
     fetched = [p for m, p, _ in bot.fake.requests if m == "GET" and p.endswith(f"/{issue.number}")]
@@ -52,6 +54,16 @@ async def test_help_on_an_issue_answers_and_skips_the_pull_request_commands(bot:
     [record] = bot.publisher.audits
     assert record.action == "command.help"
     assert record.subject == f"github/{OWNER}/{REPO}#{issue.number}"
+
+
+async def test_status_on_an_issue_answers(bot: Bot) -> None:
+    """`/status` runs on an issue: with no pipelines configured the reply says so."""
+    issue = bot.fake.add_issue(OWNER, REPO, "what runs where", user="author")
+    bot.fake.set_permission(OWNER, REPO, ACTOR, "read")
+    made = await comment(bot, issue, "/status", ACTOR)
+    assert [r.content for r in bot.fake.reactions(OWNER, REPO, comment_id=made)] == ["+1"]
+    [reply] = _replies(bot, issue.number)
+    assert reply.startswith(f"@{ACTOR}: no promotion pipelines are configured.")
 
 
 async def test_the_command_cap_holds_on_issues(bot: Bot) -> None:
