@@ -11,6 +11,7 @@ from schemas.evaluation import EvaluationConfig
 from schemas.notifications_config import NotificationsConfig
 from schemas.pipelines import Pipeline
 from schemas.rules import PolicyRule
+from schemas.trust import SecretsConfig
 
 CONVENTIONAL_COMMITS = (
     r"^(build|chore|ci|docs|feat|fix|perf|refactor|revert|style|test)"
@@ -102,6 +103,10 @@ class BotConfig(BaseModel):
     evaluation: EvaluationConfig = Field(
         default_factory=EvaluationConfig,
         description="Continuous evaluation: which alert labels name the pipeline and stage.",
+    )
+    secrets: SecretsConfig = Field(
+        default_factory=SecretsConfig,
+        description="`ferrybot/secrets`: secret scanning of the lines pull requests add.",
     )
     pipelines: list[Pipeline] = Field(
         default_factory=list,
