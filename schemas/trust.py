@@ -190,3 +190,13 @@ class TrustConfig(_Strict):
         default=None,
         description="Path of a Sigstore trusted root JSON (keyless verification is offline).",
     )
+    client_trust_config: str | None = Field(
+        default=None,
+        description="Path of a Sigstore client trust config for model signing in sigstore "
+        "mode (unset: Sigstore's public-good instance).",
+    )
+    cache_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long an image verdict is reused for the same digest, keys and policy.",
+    )

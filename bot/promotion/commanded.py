@@ -98,4 +98,12 @@ async def run_promotion(
 ) -> str:
     """Promote and say what happened."""
     request = PromotionRequest(pipeline, stage, candidate, inv.actor, reason)
-    return describe(await promote(inv.ctx, request), stage)
+    result = await promote(inv.ctx, request)
+    supply = result.supply_chain
+    if supply is not None and not supply.passed:
+        draft = f" (opened as draft {stage.repo}#{result.pull.number})" if result.pull else ""
+        raise CommandRefused(
+            f"{pipeline.name} {candidate.label} failed supply-chain verification for "
+            f"`{stage.name}`{draft}: {escape_for_reply(supply.reason)}"
+        )
+    return describe(result, stage)
