@@ -102,7 +102,9 @@ async def _image_rows(
         cached = await verify_image(
             reader, digest, policy, keys, trust.trusted_root, datetime.now(UTC)
         )
-        ctx.sources.image_verdicts.put(key, cached, trust.cache_seconds)
+        if cached.passed:
+            # A failure is never reused: a signature pushed a minute later must count.
+            ctx.sources.image_verdicts.put(key, cached, trust.cache_seconds)
         ctx.log.info("supply_chain.image_verified", digest=digest, passed=cached.passed)
     return rows + [Row(f"image {row.check}", row.passed, row.detail) for row in cached.rows]
 

@@ -15,6 +15,7 @@ import structlog
 
 from bot.context import Context
 from bot.pipeline.dispatch import discover, registry
+from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
 from schemas.audit import AuditRecord
 from schemas.config import BotConfig
@@ -51,6 +52,7 @@ class Bot:
     session: aiohttp.ClientSession
     config: BotConfig = field(default_factory=BotConfig)
     publisher: RecordingPublisher = field(default_factory=RecordingPublisher)
+    sources: ArtifactSources | None = None
 
     async def deliver(self, event: str, payload: dict[str, Any], delivery: str = "") -> None:
         """Run every handler that wants the event, as the worker does (without retries)."""
@@ -80,6 +82,7 @@ class Bot:
                 dry_run=False,
                 publisher=cast(Publisher, self.publisher),
                 bot_login=self.fake.state.apps[APP_ID].bot_login,
+                sources=self.sources,
             )
             await handler.func(ctx)
 
