@@ -158,9 +158,13 @@ class RegistryClient:
         async with self._session.request(
             method, url, headers=headers, timeout=_TIMEOUT, allow_redirects=True
         ) as response:
-            body = b"" if method == "HEAD" else await response.content.read(MAX_BODY + 1)
-            if len(body) > MAX_BODY:
-                raise PermanentError(f"{url} is larger than {MAX_BODY // 2**20} MiB")
+            body = b""
+            if method != "HEAD":
+                # read(n) returns what has arrived, not n bytes: collect to EOF, bounded.
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_BODY:
+                        raise PermanentError(f"{url} is larger than {MAX_BODY // 2**20} MiB")
             return Fetched(
                 response.status,
                 response.headers.get("Content-Type", "").split(";")[0].strip(),
