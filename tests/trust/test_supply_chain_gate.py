@@ -18,8 +18,9 @@ from bot.registry.client import RegistryClient
 from bot.trust.cache import VerdictCache, cache_key
 from schemas.config import BotConfig
 from tests.commands.harness import OWNER, REPO, Bot, bot, comment
+from tests.promotion.merging import promotion_pull_payload
 from tests.promotion.setup import gitops_text
-from tests.support.bot import INSTALLATION_ID
+from tests.support.bot import INSTALLATION_ID, GitHubApp
 from tests.support.cosign import RegistryWriter, SigningKey
 from tests.support.registry import DockerRegistry
 
@@ -154,6 +155,33 @@ async def test_skip_opens_nothing(gate: Gate, docker_registry: DockerRegistry) -
     replies = "\n".join(c.body for c in bot.fake.comments(OWNER, REPO, tracking.number))
     assert "failed supply-chain verification" in replies and "draft" not in replies
     assert [a.action for a in bot.publisher.audits if a.action == "promotion.refused"]
+
+
+async def test_a_push_to_the_promotion_branch_is_verified_again(
+    gate: Gate, docker_registry: DockerRegistry
+) -> None:
+    """Someone pins another (unsigned) digest on the PR branch: the check fails on that head."""
+    bot = gate.bot
+    gate.writer.sign_legacy(gate.repository, gate.digest, gate.key)
+    tracking = bot.fake.add_pull(OWNER, REPO, head="t", title="chore: track", user="erin")
+    await comment(bot, tracking, "/promote app 1.4.0 to staging", "dev")
+    number, _, _ = _promotion(gate)
+    docker_registry.push(gate.repository, "1.4.0-evil", content=gate.repository + "-evil")
+    evil = docker_registry.digest(gate.repository, "1.4.0-evil")
+    branch = "ferrybot/promote/app/staging"
+    text = bot.fake.file_at(OWNER, REPO, branch, FILE)
+    assert text is not None and gate.digest in text
+    pushed = bot.fake.commit_files(OWNER, REPO, branch, {FILE: text.replace(gate.digest, evil)})
+    app = GitHubApp(OWNER, REPO, "")
+    payload = promotion_pull_payload(app, number, branch, pushed, "synchronize", "promote app")
+    await bot.deliver("pull_request", payload)
+    (run,) = bot.fake.check_runs(OWNER, REPO, pushed, CHECK)
+    assert run.conclusion == "failure"
+    assert "no signature found" in run.output["summary"]
+    gate.writer.sign_legacy(gate.repository, evil, gate.key)
+    await bot.deliver("pull_request", payload)
+    (run,) = bot.fake.check_runs(OWNER, REPO, pushed, CHECK)
+    assert run.conclusion == "success"
 
 
 def test_config_refuses_unknown_keys_and_keyless_without_root() -> None:
