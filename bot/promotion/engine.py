@@ -114,6 +114,7 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         assert stage.supply_chain is not None
         if stage.supply_chain.on_failure == "skip":
             await _audit(ctx, request, Outcome.REFUSED, deployed, None, supply=supply)
+            PROMOTIONS.labels(pipeline.name, stage.name, Outcome.REFUSED).inc()
             return PromotionResult(Outcome.REFUSED, deployed, supply_chain=supply)
     title = promotion_title(pipeline, stage, deployed, candidate)
     head_sha, committed = await _commit(gh, repo, branch, base_sha, edits, title, request.reason)
