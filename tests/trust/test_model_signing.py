@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import gidgethub.abc
+import gidgethub.aiohttp
 import model_signing
 import pytest_asyncio
 from cryptography.hazmat.primitives import serialization
@@ -14,12 +16,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from model_signing import hashing
 
 from bot.mlflow.client import MlflowClient
+from bot.promotion.sources import ArtifactSources
 from bot.promotion.supply_chain import model_directory
+from bot.registry.client import RegistryClient
 from bot.trust.models import verify_model
+from schemas.config import BotConfig
 from schemas.mlflow import ModelVersion
 from schemas.trust import ModelPolicy
+from tests.commands.harness import OWNER, REPO, Bot, bot, comment
+from tests.promotion.setup import kserve_manifest
+from tests.support.bot import INSTALLATION_ID
 from tests.support.mlflow import MlflowServer
 
+__all__ = ["bot"]
 _names = itertools.count(1)
 POLICY = ModelPolicy(mode="key", key="models")
 
@@ -157,3 +166,69 @@ async def test_remote_artifact_store_fails_closed(mlflow: MlflowClient) -> None:
     """A source ferrybot cannot read locally (s3://) gives no directory, so no pass."""
     version = ModelVersion(name="m", version="1", source="s3://bucket/models/m/1")
     assert await model_directory(mlflow, version) is None
+
+
+ISVC = "models/isvc.yaml"
+
+
+def _model_config(name: str, public_pem: str) -> BotConfig:
+    write = {
+        "kind": "yaml",
+        "file": ISVC,
+        "path": "spec.predictor.model.storageUri",
+        "value": "models:/{name}/{version}",
+    }
+    stage = {
+        "name": "prod",
+        "repo": f"{OWNER}/{REPO}",
+        "writes": [write],
+        "supply_chain": {"model": {"mode": "key", "key": "models"}},
+    }
+    return BotConfig.model_validate(
+        {
+            "trust": {"keys": {"models": public_pem}},
+            "pipelines": [{"name": name, "model": {"name": name}, "stages": [stage]}],
+        }
+    )
+
+
+async def test_promote_verifies_the_model_before_the_pr_and_records_its_manifest(
+    bot: Bot, mlflow_server: MlflowServer, mlflow: MlflowClient, tmp_path: Path
+) -> None:
+    """`/promote` of a signed version: ready PR with the manifest digest; a tampered one: draft."""
+    name = f"promoted{next(_names)}"
+    version, directory = log_model(mlflow_server, name)
+    private, public = key_pair(tmp_path, "k")
+    sign_model(directory, private)
+    bot.config = _model_config(name, public)
+    bot.fake.commit_files(OWNER, REPO, "main", {ISVC: kserve_manifest(name, "0")})
+    bot.fake.set_permission(OWNER, REPO, "dev", "write")
+
+    token = bot.fake.issue_token(INSTALLATION_ID).value
+    gh = gidgethub.aiohttp.GitHubAPI(bot.session, "t", oauth_token=token, base_url=bot.fake.url)
+
+    async def github_for(owner: str, repo: str) -> gidgethub.abc.GitHubAPI:
+        return gh
+
+    bot.sources = ArtifactSources(
+        mlflow=mlflow, registry=RegistryClient(bot.session, {}), github_for=github_for
+    )
+    tracking = bot.fake.add_pull(OWNER, REPO, head="t", title="chore: track", user="erin")
+    await comment(bot, tracking, f"/promote {name} {version} to prod", "dev")
+    (pull,) = [p for p in bot.fake.pulls(OWNER, REPO) if p.title.startswith("promote")]
+    assert pull.pull is not None and not pull.pull.draft
+    verified = await verify_model(directory, POLICY, {"models": public})
+    assert f"- Verified model manifest: `{verified.manifest_digest}`" in (pull.body or "")
+    opened = [a for a in bot.publisher.audits if a.action == "promotion.opened"]
+    assert opened[0].details["supply_chain"]["model_manifest_digest"] == verified.manifest_digest
+
+    (directory / "model.pkl").write_bytes(b"swapped after signing")
+    bot.fake.state.repo(OWNER, REPO).issue(pull.number).state = "closed"
+    tracking = bot.fake.add_pull(OWNER, REPO, head="t2", title="chore: track", user="erin")
+    await comment(bot, tracking, f"/promote {name} {version} to prod", "dev")
+    drafts = [p for p in bot.fake.pulls(OWNER, REPO, "open") if p.title.startswith("promote")]
+    assert [p.pull.draft for p in drafts if p.pull is not None] == [True]
+    replies = "\n".join(c.body for c in bot.fake.comments(OWNER, REPO, tracking.number))
+    # The reason quotes file names from the model's artifacts, so it is escaped as inert code.
+    assert "failed supply-chain verification for `prod` (opened as draft" in replies
+    assert "Hash mismatch for &#39;model&#46;pkl&#39;" in replies
