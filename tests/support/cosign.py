@@ -1,5 +1,4 @@
-"""Write what cosign writes, without cosign: keys, signatures, DSSE attestations, bundles, pushed
-to a real registry over its HTTP API (blobs, then the manifest)."""
+"""What cosign writes (keys, signatures, DSSE attestations, bundles), pushed by registry API."""
 
 from __future__ import annotations
 
