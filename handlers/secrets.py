@@ -111,6 +111,20 @@ async def publish_secrets(ctx: Context, state: PullState, config: BotConfig) -> 
     result = secrets_result(scan, settings)
     previous = await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
     await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
+    if result.conclusion is not Conclusion.SUCCESS:
+        await _audit(ctx, state, result, scan)
+    ctx.log.info(
+        "secrets.scanned",
+        conclusion=result.conclusion.value,
+        findings=len(scan.findings),
+        scanned=scan.scanned,
+        unscanned=len(scan.unscanned),
+        sha=state.head_sha,
+    )
+
+
+async def _audit(ctx: Context, state: PullState, result: CheckResult, scan: SecretScan) -> None:
+    # Only findings and partial scans are recorded: a clean scan of every push is noise.
     await ctx.audit(
         AuditRecord(
             id=f"{ctx.envelope.id}:secrets:{state.owner}/{state.repo}#{state.number}",
@@ -129,14 +143,6 @@ async def publish_secrets(ctx: Context, state: PullState, config: BotConfig) -> 
                 "allowed": scan.allowed,
             },
         )
-    )
-    ctx.log.info(
-        "secrets.scanned",
-        conclusion=result.conclusion.value,
-        findings=len(scan.findings),
-        scanned=scan.scanned,
-        unscanned=len(scan.unscanned),
-        sha=state.head_sha,
     )
 
 

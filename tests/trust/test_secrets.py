@@ -178,7 +178,11 @@ async def test_check_run_names_file_line_rule_and_never_the_secret(
         json.dumps([a.model_dump(mode="json") for a in bot.publisher.audits]),
         json.dumps([n.model_dump(mode="json") for n in bot.publisher.notifications]),
     ]
-    assert bot.publisher.audits and bot.publisher.notifications
+    (audit,) = [a for a in bot.publisher.audits if a.action == "secrets.failure"]
+    assert {"path": "app/settings.py", "line": 2, "rule": "AWS Access Key"} in audit.details[
+        "findings"
+    ]
+    assert bot.publisher.notifications
     for value in _secret_values():
         for output in outputs:
             assert value not in output
@@ -186,7 +190,7 @@ async def test_check_run_names_file_line_rule_and_never_the_secret(
 
 
 async def test_clean_change_passes_and_repo_allowlist_applies(bot: Bot) -> None:
-    """A repo's `.github/ferrybot.yml` allow-list (when allowed) turns a finding into a pass."""
+    """A repo's allow-list (when allowed) turns a finding into a pass; a pass is not audited."""
     bot.config = bot.config.model_copy(
         update={"repo_config": RepoConfigPolicy(allowed_overrides=["secrets.allowlist"])}
     )
@@ -209,6 +213,7 @@ async def test_clean_change_passes_and_repo_allowlist_applies(bot: Bot) -> None:
     (run,) = bot.fake.check_runs(OWNER, REPO, pr.pull.head_sha, CHECK)
     assert run.conclusion == "success"
     assert "1 allowed by the allow-list" in run.output["summary"]
+    assert not [a for a in bot.publisher.audits if a.action.startswith("secrets.")]
 
 
 async def test_partial_scan_says_so(bot: Bot) -> None:
