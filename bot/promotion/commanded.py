@@ -102,8 +102,10 @@ async def run_promotion(
     supply = result.supply_chain
     if supply is not None and not supply.passed:
         draft = f" (opened as draft {stage.repo}#{result.pull.number})" if result.pull else ""
+        # The reason quotes what registries and artifacts hold (file names, builder ids).
         raise CommandRefused(
             f"{pipeline.name} {candidate.label} failed supply-chain verification for "
-            f"`{stage.name}`{draft}: {escape_for_reply(supply.reason)}"
+            f"`{stage.name}`{draft}: ",
+            Typed(supply.reason),
         )
     return describe(result, stage)
