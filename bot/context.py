@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,7 +34,8 @@ class Context:
     publisher: Publisher
     sources: ArtifactSources | None = None
     check_runs: CheckRunScope | None = None
-    bot_login: Callable[[], Awaitable[str | None]] | None = None
+    # Who ferrybot is on GitHub (see GitHubClients.bot_login); None when it cannot be known.
+    bot_login: str | None = None
     repo_configs: RepoConfigCache | None = None
     _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
 
@@ -58,12 +58,9 @@ class Context:
             return await effective_config(self.gh, self.config, owner, repo)
         return await self.repo_configs.get(self.gh, self.config, owner, repo)
 
-    async def caused_by_bot(self, login: str) -> bool:
+    def caused_by_bot(self, login: str) -> bool:
         """True when `login` is this bot's own GitHub identity (its writes echo as webhooks)."""
-        if self.bot_login is None or not login.lower().endswith("[bot]"):
-            return False  # only App identities end in [bot]: no lookup for people
-        own = await self.bot_login()
-        return own is not None and own.lower() == login.lower()
+        return self.bot_login is not None and self.bot_login.lower() == login.lower()
 
     def event(self, model: type[ModelT]) -> ModelT:
         """The payload as a typed event; a payload that does not fit is a permanent error."""

@@ -1,18 +1,23 @@
-"""Polls MLflow for the aliases, tags and versions of configured models that webhooks missed."""
+"""Recovers what webhooks missed: MLflow aliases, tags and versions; failed GitHub deliveries."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import aiohttp
+import gidgethub
 
+from bot.github.deliveries import DeliveryRecovery
 from bot.logs import get_logger
 from bot.mlflow.client import MlflowClient
 from bot.pipeline.bus import BusUnavailable, EventProducer
 from bot.pipeline.retry import PermanentError, TransientError
+from bot.publisher import Publisher
 from bot.settings import Settings
+from schemas.audit import AuditRecord
 from schemas.envelope import Envelope, Source
 from schemas.pipelines import ModelArtifact
 
@@ -62,21 +67,36 @@ async def model_envelopes(mlflow: MlflowClient, model: ModelArtifact) -> list[En
 
 
 class Reconciler:
-    """Every `reconcile_interval_seconds`, emits the configured models' trigger events."""
+    """Every `reconcile_interval_seconds`, emits the configured models' trigger events; under
+    App auth, every `delivery_recovery_interval_seconds` (and at start), has GitHub redeliver
+    the webhook deliveries that failed."""
 
     def __init__(
         self, settings: Settings, producer: EventProducer, session: aiohttp.ClientSession
     ) -> None:
         self._settings = settings
         self._producer = producer
+        self._publisher = Publisher(settings, producer)
         url = settings.mlflow_tracking_url
         self._mlflow = MlflowClient(session, url) if url else None
+        app_auth = settings.github_app_id is not None and settings.private_key_pem() is not None
+        # Only an App has a delivery log to read (GET /app/hook/deliveries takes the App JWT).
+        self._deliveries = (
+            DeliveryRecovery(settings, session)
+            if app_auth and not settings.effective_dry_run
+            else None
+        )
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        """Nothing to connect: MLflow is asked on each round."""
+        """Nothing to connect: MLflow and GitHub are asked on each round."""
         enabled = self._mlflow is not None and self._settings.reconcile_enabled
-        log.info("reconciler.started", models=len(self._models()), enabled=enabled)
+        log.info(
+            "reconciler.started",
+            models=len(self._models()),
+            enabled=enabled,
+            delivery_recovery=self._deliveries is not None,
+        )
 
     def _models(self) -> list[ModelArtifact]:
         return [p.model for p in self._settings.bot.pipelines if p.model is not None]
@@ -99,18 +119,55 @@ class Reconciler:
         log.info("reconciler.polled", produced=len(produced))
         return produced
 
+    async def recover_deliveries_once(self) -> int:
+        """One round of delivery recovery; how many deliveries GitHub was asked to redeliver."""
+        if self._deliveries is None:
+            return 0
+        try:
+            asked = await self._deliveries.recover_once()
+        # GitHub down or rate-limiting: the next round looks back to the last good one.
+        except (gidgethub.GitHubException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("deliveries.recovery_failed", error=str(exc)[:300])
+            return 0
+        log.info("deliveries.redelivered", count=len(asked))
+        if asked:
+            await self._audit_recovery([d.guid for d in asked])
+        return len(asked)
+
+    async def _audit_recovery(self, guids: list[str]) -> None:
+        record = AuditRecord(
+            id=f"deliveries.redelivered:{','.join(guids)}"[:500],
+            delivery_id=guids[0],
+            actor="ferrybot",
+            action="deliveries.redelivered",
+            subject="github",
+            reason=f"{len(guids)} webhook deliveries had failed; GitHub was asked to redeliver",
+            details={"count": len(guids), "deliveries": guids},
+        )
+        try:
+            await self._publisher.audit(record)
+        except BusUnavailable:
+            log.warning("deliveries.audit_failed", count=len(guids))
+
     async def run(self) -> None:
-        """Poll until `stop` (when disabled, only wait for it: ending early means failure)."""
-        if not self._settings.reconcile_enabled:
+        """Poll until `stop` (with nothing to do, only wait for it: ending early means failure)."""
+        loops = []
+        if self._settings.reconcile_enabled:
+            loops.append(self._every(self._settings.reconcile_interval_seconds, self.poll_once))
+        if self._deliveries is not None:
+            interval = self._settings.delivery_recovery_interval_seconds
+            loops.append(self._every(interval, self.recover_deliveries_once))
+        if not loops:
             await self._stopping.wait()
             return
-        while not self._stopping.is_set():
-            await self.poll_once()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), self._settings.reconcile_interval_seconds
-                )
+        await asyncio.gather(*loops)
         log.info("reconciler.stopped")
+
+    async def _every(self, interval: float, round_: Callable[[], Awaitable[object]]) -> None:
+        while not self._stopping.is_set():
+            await round_()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), interval)
 
     def stop(self) -> None:
         """Finish the current round and return from `run`."""

@@ -297,6 +297,19 @@ class Settings(BaseSettings):
         description="How often the reconciler polls MLflow for aliases and tags that webhooks "
         "missed.",
     )
+    delivery_recovery_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="App auth: how often the reconciler lists the App's webhook deliveries and "
+        "asks GitHub to redeliver the ones that failed (also once at start).",
+    )
+    delivery_recovery_lookback_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        le=3 * 86400,
+        description="App auth: how far back the first round after start looks for failed "
+        "deliveries (GitHub keeps three days); later rounds look back to the previous one.",
+    )
 
     # Worker
     retry_attempts: int = Field(

@@ -12,8 +12,8 @@ from gidgethub.abc import GitHubAPI
 
 from bot.checks import CheckResult, Conclusion, publish_check
 from bot.commands.framework import CommandRefused, Invocation, PullState
-from bot.commands.labels import add_labels, remove_label
-from bot.commands.rechecks import recheck
+from bot.commands.labels import add_labels, labels_set_by, remove_label
+from bot.commands.rechecks import recheck, refresh_label_checks
 from bot.context import Context
 from bot.github.limits import COMMENT_BODY, fit
 from bot.pipeline.dispatch import on
@@ -37,9 +37,10 @@ class Approvals:
             who.append(login)
 
 
-def evaluate_approval(labels: set[str], config: BotConfig) -> CheckResult:
-    """The merge gate: success only with both review labels and no blocking label."""
-    needed = _still_needed(labels, config)
+def evaluate_approval(labels: set[str], trusted: set[str], config: BotConfig) -> CheckResult:
+    """The merge gate: success only with both review labels, set by ferrybot, and no blocking
+    label; `trusted` holds the labels ferrybot itself put on last."""
+    needed = _still_needed(labels, trusted, config)
     if not needed:
         return CheckResult(
             CHECK_NAME, Conclusion.SUCCESS, "Approved", "Reviewed (`lgtm`) and approved."
@@ -52,24 +53,31 @@ def evaluate_approval(labels: set[str], config: BotConfig) -> CheckResult:
     )
 
 
-def _still_needed(labels: set[str], config: BotConfig) -> list[str]:
+def _still_needed(labels: set[str], trusted: set[str], config: BotConfig) -> list[str]:
     commands = config.commands
     needed = []
-    if commands.lgtm_label not in labels:
-        needed.append("`/lgtm` from a reviewer with write access (not the author)")
-    if commands.approved_label not in labels:
-        needed.append("`/approve` from an approver (not the author)")
+    for label, ask in (
+        (commands.lgtm_label, "`/lgtm` from a reviewer with write access (not the author)"),
+        (commands.approved_label, "`/approve` from an approver (not the author)"),
+    ):
+        if label in labels and label not in trusted:
+            # Anyone with triage rights, the author included, can add a label in the UI.
+            needed.append(f"{ask}: the `{label}` label was not set by ferrybot")
+        elif label not in labels:
+            needed.append(ask)
     for label in sorted(labels & set(config.policy.blocking_labels)):
         needed.append(f"the `{label}` label removed")
     return needed
 
 
-def render_comment(approvals: Approvals, labels: set[str], config: BotConfig) -> str:
+def render_comment(
+    approvals: Approvals, labels: set[str], trusted: set[str], config: BotConfig
+) -> str:
     """The approval comment: who reviewed, who approved, what is still needed."""
     lines = ["**Approval status**", ""]
     lines.append("- LGTM: " + (", ".join(f"@{n}" for n in approvals.lgtm) or "nobody yet"))
     lines.append("- Approved: " + (", ".join(f"@{n}" for n in approvals.approved) or "nobody yet"))
-    needed = _still_needed(labels, config)
+    needed = _still_needed(labels, trusted, config)
     lines += (
         ["", "Still needed:", *[f"- {item}" for item in needed]]
         if needed
@@ -82,15 +90,23 @@ def render_comment(approvals: Approvals, labels: set[str], config: BotConfig) ->
     return fit("\n".join(lines), COMMENT_BODY, keep=f"\n\n<!-- ferrybot:approval {state} -->")
 
 
+def _written_by_bot(comment: dict[str, Any], bot_login: str | None) -> bool:
+    # Anyone can paste the marker into a comment of their own; only ferrybot's counts.
+    user = comment.get("user") or {}
+    if bot_login is None:
+        return bool(user.get("type") == "Bot")
+    return str(user.get("login", "")).lower() == bot_login.lower()
+
+
 async def _find_comment(
-    gh: GitHubAPI, owner: str, repo: str, number: int
+    gh: GitHubAPI, owner: str, repo: str, number: int, bot_login: str | None
 ) -> tuple[dict[str, Any] | None, Approvals]:
     async for comment in gh.getiter(
         "/repos/{owner}/{repo}/issues/{issue_number}/comments{?per_page}",
         url_vars={"owner": owner, "repo": repo, "issue_number": str(number), "per_page": "100"},
     ):
         match = _MARKER.search(comment.get("body") or "")
-        if match is None:
+        if match is None or not _written_by_bot(comment, bot_login):
             continue
         try:
             data = json.loads(match.group(1))
@@ -111,7 +127,9 @@ async def update_approvals(
 ) -> None:
     """Record an `/lgtm` or `/approve`, reconcile with the labels, edit the comment, re-check."""
     gh = ctx.gh
-    comment, approvals = await _find_comment(gh, state.owner, state.repo, state.number)
+    comment, approvals = await _find_comment(
+        gh, state.owner, state.repo, state.number, ctx.bot_login
+    )
     if lgtm is not None:
         approvals.add(approvals.lgtm, lgtm)
     if approved is not None:
@@ -121,7 +139,8 @@ async def update_approvals(
         approvals.lgtm = []
     if config.commands.approved_label not in state.labels:
         approvals.approved = []
-    body = render_comment(approvals, state.labels, config)
+    trusted = await _trusted_review_labels(ctx, state, config)
+    body = render_comment(approvals, state.labels, trusted, config)
     url_vars = {"owner": state.owner, "repo": state.repo}
     if comment is None:
         if approvals.lgtm or approvals.approved:
@@ -136,20 +155,22 @@ async def update_approvals(
             url_vars={**url_vars, "comment_id": str(comment["id"])},
             data={"body": body},
         )
-    await publish_approval(ctx, state, config)
+    result = evaluate_approval(state.labels, trusted, config)
+    await publish_check(gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs)
+    ctx.log.debug("approval.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 
+async def _trusted_review_labels(ctx: Context, state: PullState, config: BotConfig) -> set[str]:
+    review = {config.commands.lgtm_label, config.commands.approved_label}
+    if not review & state.labels:
+        return set()  # nothing to vouch for: spare the events call
+    return await labels_set_by(ctx.gh, state.owner, state.repo, state.number, ctx.bot_login)
+
+
+@recheck(CHECK_NAME, on_labels=True)
 async def refresh_approval(ctx: Context, state: PullState, config: BotConfig) -> None:
     """Bring the approval comment and check in line with the current labels."""
     await update_approvals(ctx, state, config)
-
-
-@recheck(CHECK_NAME)
-async def publish_approval(ctx: Context, state: PullState, config: BotConfig) -> None:
-    """Publish the approval check on the head SHA."""
-    result = evaluate_approval(state.labels, config)
-    await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs)
-    ctx.log.debug("approval.published", conclusion=result.conclusion.value, sha=state.head_sha)
 
 
 async def tree_changed(gh: GitHubAPI, owner: str, repo: str, before: str, after: str) -> bool:
@@ -208,15 +229,24 @@ async def toggle_review_label(inv: Invocation, label: str, *, approving: bool) -
     name = inv.command.name
     if inv.args not in ((), ("cancel",)):
         raise CommandRefused(f"use `/{name}` or `/{name} cancel`, with nothing after it")
-    state = inv.state
+    state, gh = inv.state, inv.ctx.gh
     if inv.args:
-        await remove_label(inv.ctx.gh, state.owner, state.repo, state.number, label)
+        await remove_label(gh, state.owner, state.repo, state.number, label)
         state.labels.discard(label)
         await update_approvals(inv.ctx, state, inv.config)
-        return
-    await add_labels(inv.ctx.gh, state.owner, state.repo, state.number, [label])
-    state.labels.add(label)
-    if approving:
-        await update_approvals(inv.ctx, state, inv.config, approved=inv.actor)
     else:
-        await update_approvals(inv.ctx, state, inv.config, lgtm=inv.actor)
+        if label in state.labels:
+            set_by_bot = await labels_set_by(
+                gh, state.owner, state.repo, state.number, inv.ctx.bot_login
+            )
+            if label not in set_by_bot:
+                # GitHub records no new `labeled` event for a label already on, so a label
+                # someone put on by hand is taken off and put on again, this time by ferrybot.
+                await remove_label(gh, state.owner, state.repo, state.number, label)
+        await add_labels(gh, state.owner, state.repo, state.number, [label])
+        state.labels.add(label)
+        if approving:
+            await update_approvals(inv.ctx, state, inv.config, approved=inv.actor)
+        else:
+            await update_approvals(inv.ctx, state, inv.config, lgtm=inv.actor)
+    await refresh_label_checks(inv.ctx, state, inv.config, besides=CHECK_NAME)

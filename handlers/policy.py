@@ -156,7 +156,7 @@ async def apply_size_label(ctx: Context, state: PullState, policy: PolicyConfig)
         state.labels.add(wanted)
 
 
-@recheck(CHECK_NAME)
+@recheck(CHECK_NAME, on_labels=True)
 async def publish_policy(ctx: Context, state: PullState, config: BotConfig) -> None:
     """Apply the size label, then publish the verdict on the head commit."""
     await apply_size_label(ctx, state, config.policy)
@@ -219,4 +219,4 @@ async def _own_size_label_echo(ctx: Context) -> bool:
     name = label.get("name") if isinstance(label, dict) else None
     if not isinstance(name, str) or not name.startswith(SIZE_PREFIX):
         return False  # not a size label (or a payload without one): judge it as before
-    return await ctx.caused_by_bot(ctx.event(PullRequestEvent).sender.login)
+    return ctx.caused_by_bot(ctx.event(PullRequestEvent).sender.login)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.commands_config import CommandsConfig, ManifestsConfig, RepoConfigPolicy
 from schemas.evaluation import EvaluationConfig
 from schemas.notifications_config import NotificationsConfig
 from schemas.pipelines import Pipeline
 from schemas.rules import PolicyRule
+from schemas.trust import SecretsConfig, TrustConfig
 
 CONVENTIONAL_COMMITS = (
     r"^(build|chore|ci|docs|feat|fix|perf|refactor|revert|style|test)"
@@ -103,6 +104,14 @@ class BotConfig(BaseModel):
         default_factory=EvaluationConfig,
         description="Continuous evaluation: which alert labels name the pipeline and stage.",
     )
+    secrets: SecretsConfig = Field(
+        default_factory=SecretsConfig,
+        description="`ferrybot/secrets`: secret scanning of the lines pull requests add.",
+    )
+    trust: TrustConfig = Field(
+        default_factory=TrustConfig,
+        description="Public keys and the Sigstore trusted root the supply-chain gate uses.",
+    )
     pipelines: list[Pipeline] = Field(
         default_factory=list,
         description="Promotion pipelines: an MLflow model and/or an image and its stages.",
@@ -115,6 +124,28 @@ class BotConfig(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError(f"pipeline names repeat: {names}")
         return value
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> BotConfig:
+        for pipeline in self.pipelines:
+            for stage in pipeline.stages:
+                policy = stage.supply_chain
+                if policy is None:
+                    continue
+                named = list(policy.image.keys if policy.image else [])
+                if policy.model is not None and policy.model.key is not None:
+                    named.append(policy.model.key)
+                if missing := sorted(set(named) - set(self.trust.keys)):
+                    raise ValueError(
+                        f"pipeline {pipeline.name!r} stage {stage.name!r} names keys "
+                        f"{missing} that `trust.keys` does not define"
+                    )
+                if policy.image and policy.image.keyless and self.trust.trusted_root is None:
+                    raise ValueError(
+                        f"pipeline {pipeline.name!r} stage {stage.name!r} allows keyless "
+                        "signers: set `trust.trusted_root`"
+                    )
+        return self
 
     def pipeline(self, name: str) -> Pipeline | None:
         """The pipeline called `name`."""

@@ -61,6 +61,7 @@ class PullRequest(_Lenient):
     deletions: int | None = None
     html_url: str | None = None
     created_at: str | None = None
+    updated_at: str | None = None
     changed_files: int | None = None
 
     @property
@@ -92,6 +93,12 @@ class Issue(_Lenient):
     user: User
     pull_request: IssueLink | None = None
     labels: list[Label] = Field(default_factory=list)
+    html_url: str | None = None
+
+    @property
+    def label_names(self) -> list[str]:
+        """The names of the labels on the issue."""
+        return [label.name for label in self.labels]
 
 
 class Comment(_Lenient):
@@ -101,6 +108,7 @@ class Comment(_Lenient):
     body: str | None = None
     user: User
     created_at: str | None = None
+    updated_at: str | None = None
 
 
 class IssueCommentEvent(_Lenient):

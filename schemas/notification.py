@@ -23,6 +23,7 @@ class NotificationKind(StrEnum):
     COMMAND_REFUSED = "command_refused"
     DLQ_GREW = "dlq_grew"
     DRIFT_ALERT = "drift_alert"
+    SUPPLY_CHAIN_FAILED = "supply_chain_failed"
 
 
 _SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}

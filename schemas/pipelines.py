@@ -21,6 +21,7 @@ from bot.gitops.templates import TemplateError, template_placeholders
 from bot.gitops.yamlpath import parse_path
 from schemas.evaluation import AlertRule, Reaction, RetrainConfig
 from schemas.rules import GateRule
+from schemas.trust import SupplyChainPolicy
 
 _REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", re.ASCII)
@@ -215,6 +216,11 @@ class Stage(_Strict):
     team_reviewers: list[str] = Field(default_factory=list)
     assignees: list[str] = Field(default_factory=list)
     gate: GateConfig | None = None
+    supply_chain: SupplyChainPolicy | None = Field(
+        default=None,
+        description="Signatures, attestations and model signing the promoted artifacts must "
+        "carry (`ferrybot/supply-chain`); unset: not verified.",
+    )
 
     @field_validator("name")
     @classmethod

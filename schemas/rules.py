@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.cel import CelError, CelRule, Environment, compile_rule
-from bot.cel.environments import GATE, PULL_REQUEST
+from bot.cel.environments import ATTESTATION, GATE, PULL_REQUEST
 
 
 class _Rule(BaseModel):
@@ -44,3 +44,14 @@ class PolicyRule(_Rule):
     """A pull-request policy rule over `pr`."""
 
     environment = PULL_REQUEST
+
+
+class AttestationRule(_Rule):
+    """A supply-chain rule over `statement`: some verified attestation of its type must pass."""
+
+    environment = ATTESTATION
+
+    predicate_type: str = Field(
+        min_length=1,
+        description="The attestations the rule reads, e.g. `https://slsa.dev/provenance/v1`.",
+    )

@@ -12,7 +12,8 @@ from pydantic.fields import FieldInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.cel.environments import GATE, PULL_REQUEST, documented  # noqa: E402
+from bot.cel.environment import Environment  # noqa: E402
+from bot.cel.environments import ATTESTATION, GATE, PULL_REQUEST, documented  # noqa: E402
 from bot.commands import commands  # noqa: E402
 from bot.metrics.definitions import catalogue  # noqa: E402
 from bot.pipeline.dispatch import discover  # noqa: E402
@@ -45,7 +46,10 @@ def settings_table() -> str:
 def command_table() -> str:
     """The Markdown table of every declared command, with its built-in permission."""
     discover()
-    rows = ["| command | what it does | who may run it (default) |", "|---|---|---|"]
+    rows = [
+        "| command | what it does | who may run it (default) | where |",
+        "|---|---|---|---|",
+    ]
     for spec in commands.sorted():
         usage = f"`{spec.usage}`" + "".join(f", `/{alias}`" for alias in spec.aliases)
         who = (
@@ -56,14 +60,14 @@ def command_table() -> str:
         if spec.not_by_author:
             who += ", not the PR's author"
         text = spec.help.replace("|", "\\|")
-        rows.append(f"| {usage} | {text} | {who} |")
+        rows.append(f"| {usage} | {text} | {who} | {spec.where} |")
     return "\n".join(rows)
 
 
-def cel_table() -> str:
-    """The Markdown table of the variables CEL gate and policy rules may read."""
+def cel_table(*environments: Environment) -> str:
+    """The Markdown table of the variables CEL rules of these environments may read."""
     rows = ["| variable | type | meaning |", "|---|---|---|"]
-    for environment in (GATE, PULL_REQUEST):
+    for environment in environments or (GATE, PULL_REQUEST):
         for path, kind, meaning in documented(environment):
             text = meaning.replace("|", "\\|")
             rows.append(f"| `{path}` | {kind} | {text} |")
@@ -85,6 +89,7 @@ TABLES = {
     "commands": command_table,
     "cel": cel_table,
     "metrics": metrics_table,
+    "cel-attestation": lambda: cel_table(ATTESTATION),
 }
 
 

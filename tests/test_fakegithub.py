@@ -231,7 +231,7 @@ UNKNOWN_ROUTES = [
     ("no such path", "GET", "/repos/acme/app/frobnicate"),
     ("method not on path", "DELETE", f"{API}/pulls/1"),
     ("integer param not integer", "GET", f"{API}/issues/abc"),
-    ("operation outside the trimmed list", "GET", "/user"),
+    ("operation outside the trimmed list", "GET", "/emojis"),
 ]
 
 

@@ -50,6 +50,28 @@ PULL_REQUEST = Environment(
     },
 )
 
+ATTESTATION = Environment(
+    "attestation",
+    {
+        "statement": CelType.struct(
+            "a verified in-toto statement about the promoted digest",
+            type=CelType.scalar("string", "the statement's `_type`"),
+            predicate_type=CelType.scalar("string", "e.g. `https://slsa.dev/provenance/v1`"),
+            subjects=CelType.list_of(_S, 100, "subject digests (`sha256:<hex>`)"),
+            builder_id=CelType.scalar("string", 'SLSA provenance builder id (`""` otherwise)'),
+            source_repository=CelType.scalar("string", "provenance source repository URL"),
+            source_ref=CelType.scalar("string", "provenance source ref (`refs/heads/main`)"),
+            max_severity=CelType.scalar(
+                "string", "vulnerability scan: none, low, medium, high or critical"
+            ),
+            age_seconds=CelType.scalar("double", "seconds since the scan or build (-1: unknown)"),
+            predicate=CelType.map_of(
+                _S, 1000, "every scalar in the predicate by dotted path, as text"
+            ),
+        )
+    },
+)
+
 
 def documented(environment: Environment) -> list[tuple[str, str, str]]:
     """`(path, type, meaning)` of every variable and field, for the README."""

@@ -34,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("ingress", help="only the webhook ingress")
     commands.add_parser("worker", help="only the event worker")
     commands.add_parser("notifier", help="only the chat notifier")
-    commands.add_parser("reconciler", help="only the MLflow poller (run one replica)")
+    commands.add_parser(
+        "reconciler",
+        help="only the recovery of missed deliveries: MLflow poller, GitHub App (run one replica)",
+    )
     send = commands.add_parser("send", help="sign a payload file and post it to the ingress")
     send.add_argument("file", type=Path, help="JSON payload, e.g. pull_request.opened.json")
     send.add_argument("--event", help="X-GitHub-Event (default: from the file name)")

@@ -1,4 +1,4 @@
-"""Slash-commands in pull-request comments: declare, parse, authorise, run, answer.
+"""Slash-commands in pull-request and issue comments: declare, parse, authorise, run, answer.
 
 Adding a command is one module under ``handlers/commands/`` (discovered automatically)::
 
@@ -12,6 +12,7 @@ Adding a command is one module under ``handlers/commands/`` (discovered automati
         permission=PermissionLevel.TRIAGE,      # default; `bot.commands.permissions` overrides
         aliases=("unhold",),
         not_by_author=False,                    # True: the PR's author may not run it
+        on_issues=False,                        # True: also runs on plain issues
     )
     async def hold(inv: Invocation) -> str | None:
         if inv.args not in ((), ("cancel",)):
@@ -24,7 +25,9 @@ checks the permission (collaborator role, users, teams, not-by-author) before th
 runs, and answers with reactions and at most one reply. Arguments arrive raw: validate them
 with ``bot.commands.parser`` (``is_login``, ``normalise_login``, ``is_label``,
 ``is_identifier``) and quote user input in messages only through ``escape_for_reply``.
-``inv.state`` is the pull request (fetched once per text, labels kept current);
+``inv.state`` is the pull request (fetched once per text, labels kept current); a command
+declared ``on_issues=True`` also runs on plain issues and reads ``inv.thread`` instead (the
+pull request or the issue: owner, repo, number, author, labels, html_url);
 ``inv.config`` the config with the repo file merged in; ``inv.permissions`` answers further
 permission questions with a per-delivery cache. After adding or changing a declaration,
 run ``scripts/readme_tables.py`` to regenerate README.md's command table (a test checks it).
@@ -37,7 +40,9 @@ from bot.commands.framework import (
     CommandRegistry,
     CommandSpec,
     Invocation,
+    IssueState,
     PullState,
+    ThreadState,
     command,
     commands,
 )
@@ -47,7 +52,9 @@ __all__ = [
     "CommandRegistry",
     "CommandSpec",
     "Invocation",
+    "IssueState",
     "PullState",
+    "ThreadState",
     "command",
     "commands",
 ]

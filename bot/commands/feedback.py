@@ -12,6 +12,7 @@ from gidgethub.abc import GitHubAPI
 
 from bot.commands.parser import escape_for_reply
 from bot.commands.sources import CommentSource, SourceKind
+from bot.commands.wording import Sentence, Typed
 from bot.github.limits import COMMENT_BODY, fit
 
 # Any comment holding this is ferrybot's own and never read for commands.
@@ -32,9 +33,13 @@ class Reaction(StrEnum):
 
 @dataclass
 class Feedback:
-    """What the commands of one text produced, gathered before anything is posted."""
+    """What the commands of one text produced, gathered before anything is posted.
 
-    refusals: list[str] = field(default_factory=list)
+    Refusals keep the typed line and the reason apart from any markup, so the GitHub reply
+    and the chat notification each escape them once, for the medium that shows them.
+    """
+
+    refusals: list[tuple[str, Sentence]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     accepted: bool = False
 
@@ -49,9 +54,16 @@ class Feedback:
         if message:
             self.messages.append(message)
 
-    def refuse(self, line: str, reason: str) -> None:
-        """A command was not run: the reply quotes it and says why."""
-        self.refusals.append(f"{escape_for_reply(line)}: {reason}")
+    def refuse(self, line: str, reason: str | Sentence) -> None:
+        """A command was not run: the reply quotes it and says why (a plain `str` reason is
+        ferrybot's own words, holding nothing the user typed)."""
+        self.refusals.append(
+            (line, reason if isinstance(reason, Sentence) else Sentence((reason,)))
+        )
+
+    def plain_refusals(self) -> list[str]:
+        """Each refusal as plain text (`/line`: reason), for chat providers to escape."""
+        return [Sentence.of(Typed(line), ": ").plain() + why.plain() for line, why in self.refusals]
 
     def text(self) -> str:
         """The reply's message: refusals as a list, then what commands had to say."""
@@ -59,9 +71,12 @@ class Feedback:
         if self.refusals:
             count = len(self.refusals)
             head = "this command was not run:" if count == 1 else f"{count} commands were not run:"
-            parts.append(head + "\n\n" + "\n".join(f"- {line}" for line in self.refusals))
+            lines = [
+                f"- {escape_for_reply(line)}: {why.for_github()}" for line, why in self.refusals
+            ]
+            parts.append(head + "\n\n" + "\n".join(lines))
         parts.extend(self.messages)
-        return "\n\n".join(parts)
+        return "\n\n".join(parts) or "done."
 
 
 async def react(gh: GitHubAPI, source: CommentSource, reaction: Reaction) -> None:
@@ -69,19 +84,53 @@ async def react(gh: GitHubAPI, source: CommentSource, reaction: Reaction) -> Non
 
     Review bodies cannot carry reactions on GitHub; the reply is their only feedback.
     """
+    if source.kind is SourceKind.REVIEW:
+        return
+    url, url_vars = _reactions_url(source)
+    await gh.post(url, url_vars=url_vars, data={"content": reaction.value})
+
+
+async def already_handled(gh: GitHubAPI, source: CommentSource, bot_login: str | None) -> bool:
+    """True when ferrybot already ran the commands of this version of the text.
+
+    A redelivery (GitHub's "Redeliver", the missed-delivery recovery) comes under a new
+    delivery id, so the delivery-id dedupe cannot see it: what ferrybot left on GitHub can.
+    The check reads what is written *after* the commands ran — ferrybot's reaction made
+    since the text's `updated_at`, or for review bodies (which take no reactions) its reply
+    naming the text. A crash between running and reacting then costs one more run of
+    idempotent effects; marking the text *before* running would instead lose its commands
+    if the worker died in between. Without a known login nothing can be told: run again.
+    """
+    if bot_login is None:
+        return False
+    if source.kind is SourceKind.REVIEW:
+        since = _parse_time(source.created_at) or datetime.now(UTC)
+        past = await past_replies(gh, source, since - timedelta(minutes=1))
+        return any(m["source"] == source.key for m, _ in past.markers)
+    written = _parse_time(source.updated_at)
+    url, url_vars = _reactions_url(source)
+    async for reaction in gh.getiter(url + "{?per_page}", url_vars={**url_vars, "per_page": "100"}):
+        user = reaction.get("user") or {}
+        if str(user.get("login", "")).lower() != bot_login.lower():
+            continue
+        if reaction.get("content") not in (Reaction.ACCEPTED.value, Reaction.REFUSED.value):
+            continue
+        made = _parse_time(reaction.get("created_at"))
+        if written is None or made is None or made >= written:
+            return True
+    return False
+
+
+def _reactions_url(source: CommentSource) -> tuple[str, dict[str, str]]:
     url_vars = {"owner": source.owner, "repo": source.repo}
     if source.kind is SourceKind.ISSUE_COMMENT:
-        url = "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
         url_vars["comment_id"] = str(source.id)
-    elif source.kind is SourceKind.REVIEW_COMMENT:
-        url = "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+        return "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", url_vars
+    if source.kind is SourceKind.REVIEW_COMMENT:
         url_vars["comment_id"] = str(source.id)
-    elif source.kind is SourceKind.PR_BODY:
-        url = "/repos/{owner}/{repo}/issues/{issue_number}/reactions"
-        url_vars["issue_number"] = str(source.number)
-    else:
-        return
-    await gh.post(url, url_vars=url_vars, data={"content": reaction.value})
+        return "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions", url_vars
+    url_vars["issue_number"] = str(source.number)
+    return "/repos/{owner}/{repo}/issues/{issue_number}/reactions", url_vars
 
 
 @dataclass(frozen=True)

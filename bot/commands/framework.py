@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.commands.parser import Command
+from bot.commands.wording import Sentence
 from bot.permissions import PermissionResolver
 from schemas.commands_config import CommandGrant, PermissionLevel
 from schemas.config import BotConfig
-from schemas.github import PullRequest
+from schemas.github import Issue, PullRequest
 
 if TYPE_CHECKING:
     from bot.commands.sources import CommentSource
@@ -22,9 +23,13 @@ CommandFunc = Callable[["Invocation"], Awaitable[str | None]]
 class CommandRefused(Exception):
     """The command cannot be carried out as typed; the message tells the user what would work.
 
-    The message is posted in the reply: it may quote user input only through
-    `escape_for_reply`.
+    The parts are ferrybot's words; wrap whatever the user typed in `Typed`, so the GitHub
+    reply and the chat message each quote it their own way.
     """
+
+    def __init__(self, *parts: str) -> None:
+        self.sentence = Sentence(parts)
+        super().__init__(self.sentence.plain())
 
 
 @dataclass
@@ -59,16 +64,50 @@ class PullState:
             head_repo is None or head_repo.full_name.lower() != f"{self.owner}/{self.repo}".lower()
         )
 
+    @property
+    def html_url(self) -> str | None:
+        """The pull request's page."""
+        return self.pull.html_url
+
+
+@dataclass
+class IssueState:
+    """The plain issue a comment is on: no head, no base, only what an issue has."""
+
+    owner: str
+    repo: str
+    issue: Issue
+    labels: set[str]
+
+    @property
+    def number(self) -> int:
+        """The issue's number."""
+        return self.issue.number
+
+    @property
+    def author(self) -> str:
+        """The login that opened the issue."""
+        return self.issue.user.login
+
+    @property
+    def html_url(self) -> str | None:
+        """The issue's page."""
+        return self.issue.html_url
+
+
+# What every command may read; a command that needs the head or base reads `Invocation.state`.
+ThreadState = PullState | IssueState
+
 
 @dataclass
 class Invocation:
-    """One accepted command about to run: who typed what, on which pull request."""
+    """One accepted command about to run: who typed what, on which pull request or issue."""
 
     ctx: Context
     command: Command
     actor: str
     source: CommentSource
-    state: PullState
+    thread: ThreadState
     config: BotConfig
     permissions: PermissionResolver
 
@@ -76,6 +115,15 @@ class Invocation:
     def args(self) -> tuple[str, ...]:
         """The raw arguments; validate them with the parser's validators before use."""
         return self.command.args
+
+    @property
+    def state(self) -> PullState:
+        """The pull request the command is on, for commands declared without `on_issues`."""
+        if not isinstance(self.thread, PullState):
+            # The runner keeps such commands off issues; one declared `on_issues` by
+            # mistake is refused here rather than failing the delivery.
+            raise CommandRefused(f"`/{self.command.name}` works on pull requests only")
+        return self.thread
 
 
 @dataclass(frozen=True)
@@ -89,6 +137,12 @@ class CommandSpec:
     func: CommandFunc
     aliases: tuple[str, ...] = ()
     not_by_author: bool = False
+    on_issues: bool = False
+
+    @property
+    def where(self) -> str:
+        """Where it runs, in the words `/help` and the README table use."""
+        return "pull requests and issues" if self.on_issues else "pull requests"
 
     def grant(self, config: BotConfig) -> CommandGrant:
         """Who may run it: the config's grant for this name, else the built-in default."""
@@ -111,11 +165,18 @@ class CommandRegistry:
         permission: PermissionLevel,
         aliases: tuple[str, ...] = (),
         not_by_author: bool = False,
+        on_issues: bool = False,
     ) -> Callable[[CommandFunc], CommandFunc]:
-        """Declare the decorated coroutine as the command `/name`."""
+        """Declare the decorated coroutine as the command `/name`.
+
+        `on_issues=True`: it also runs in comments on plain issues, where it may read only
+        `Invocation.thread` (pull-request commands read `Invocation.state`).
+        """
 
         def register(func: CommandFunc) -> CommandFunc:
-            spec = CommandSpec(name, usage, help, permission, func, aliases, not_by_author)
+            spec = CommandSpec(
+                name, usage, help, permission, func, aliases, not_by_author, on_issues
+            )
             for word in (name, *aliases):
                 known = self._names.get(word)
                 if known is not None and known.func is not func:

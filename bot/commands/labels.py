@@ -38,3 +38,27 @@ async def repository_labels(gh: GitHubAPI, owner: str, repo: str) -> dict[str, s
     ):
         names[str(label["name"]).lower()] = str(label["name"])
     return names
+
+
+async def labels_set_by(
+    gh: GitHubAPI, owner: str, repo: str, number: int, login: str | None
+) -> set[str]:
+    """Labels whose latest addition to the PR `login` made, from the issue events API.
+
+    A label anyone can add by hand (the author in the UI, a workflow of theirs) proves
+    nothing about a review: only the timeline says who put it on.
+    """
+    if login is None:
+        return set()
+    latest: dict[str, str] = {}
+    async for event in gh.getiter(
+        "/repos/{owner}/{repo}/issues/{issue_number}/events{?per_page}",
+        url_vars={"owner": owner, "repo": repo, "issue_number": str(number), "per_page": "100"},
+    ):
+        kind = event.get("event")
+        name = str((event.get("label") or {}).get("name", ""))
+        if kind == "labeled":
+            latest[name] = str((event.get("actor") or {}).get("login", ""))
+        elif kind == "unlabeled":
+            latest.pop(name, None)
+    return {name for name, actor in latest.items() if actor.lower() == login.lower()}

@@ -378,6 +378,15 @@ def escape_for_reply(s: str) -> str:
     Invisible characters and line breaks are shown as ``<U+200B>``, so a reply can point at
     them. The visible text is at most 200 characters, ending in "…" when shortened.
     """
+    escaped = "".join(
+        f"&#{ord(char)};" if char in _MARKDOWN_PUNCTUATION else char for char in shown_as_typed(s)
+    )
+    return f"<code>{escaped}</code>"
+
+
+def shown_as_typed(s: str) -> str:
+    """User text as a person should see it, before any medium's escaping: invisible
+    characters and line breaks spelt `<U+200B>`, at most 200 characters (then "…")."""
     shown: list[str] = []
     used = 0
     for char in s:
@@ -389,7 +398,4 @@ def escape_for_reply(s: str) -> str:
             break
         shown.append(piece)
         used += len(piece)
-    escaped = "".join(
-        f"&#{ord(char)};" if char in _MARKDOWN_PUNCTUATION else char for char in "".join(shown)
-    )
-    return f"<code>{escaped}</code>"
+    return "".join(shown)

@@ -10,6 +10,7 @@ from bot.commands.feedback import (
     MARKER_PREFIX,
     Feedback,
     Reaction,
+    already_handled,
     past_replies,
     post_reply,
     react,
@@ -20,17 +21,19 @@ from bot.commands.framework import (
     CommandRefused,
     CommandSpec,
     Invocation,
+    IssueState,
     PullState,
+    ThreadState,
     commands,
 )
-from bot.commands.parser import parse_commands
-from bot.commands.sources import CommentSource, comment_source
+from bot.commands.parser import Command, parse_commands
+from bot.commands.sources import CommentSource, SourceKind, comment_source
 from bot.context import Context
 from bot.permissions import PermissionResolver
 from bot.pipeline.retry import is_transient
 from bot.repo_config import report_problem
 from schemas.audit import AuditRecord
-from schemas.github import PullRequest
+from schemas.github import Issue, PullRequest
 from schemas.notification import Notification, NotificationKind, Severity
 
 
@@ -43,32 +46,51 @@ async def run_commands(ctx: Context) -> None:
         ctx.log.info("commands.ignored_bot", author=source.author)
         return
     parsed = parse_commands(source.body)
-    known = [(cmd, spec) for cmd in parsed.commands if (spec := commands.lookup(cmd.name))]
-    # Unknown names are left alone: other bots (and people writing paths) use slashes too.
-    if not known and not parsed.refused:
+    # Pull-request commands on a plain issue are left alone, neither run nor quoted: ferrybot
+    # answered nothing on issues before, and another bot may own `/assign` or `/close` there.
+    lines = [cmd for cmd in parsed.commands if source.on_pull_request or _runs_on_issues(cmd)]
+    # Unknown names are left alone too: other bots (and people writing paths) use slashes.
+    ours = [(cmd, spec) for cmd in lines if (spec := commands.lookup(cmd.name))]
+    if not ours and not parsed.refused:
         return
-    state = await _pull_state(ctx, source)
+    if await already_handled(ctx.gh, source, ctx.bot_login):
+        ctx.log.info("commands.already_handled", source=source.key, version=source.updated_at)
+        return
+    thread = await _thread_state(ctx, source)
     repo_config = await ctx.repo_config(source.owner, source.repo)
     await report_problem(ctx.gh, source.owner, source.repo, source.number, repo_config)
     resolver = PermissionResolver(ctx.gh, source.owner, source.repo)
     feedback = Feedback()
     for refused in parsed.refused:
         feedback.refuse(refused.line, refused.reason)
-    for position, (cmd, spec) in enumerate(known, start=1):
+    for position, (cmd, spec) in enumerate(ours, start=1):
         invocation = Invocation(
-            ctx, cmd, source.author, source, state, repo_config.config, resolver
+            ctx, cmd, source.author, source, thread, repo_config.config, resolver
         )
         await _run_one(invocation, spec, feedback, position)
-    quoted = [cmd.line for cmd in parsed.commands] + [line.line for line in parsed.refused]
+    quoted = [cmd.line for cmd in lines] + [line.line for line in parsed.refused]
     await _respond(ctx, source, feedback, quoted)
 
 
-async def _pull_state(ctx: Context, source: CommentSource) -> PullState:
+def _runs_on_issues(cmd: Command) -> bool:
+    spec = commands.lookup(cmd.name)
+    return spec is None or spec.on_issues
+
+
+async def _thread_state(ctx: Context, source: CommentSource) -> ThreadState:
     # Fetched rather than taken from the payload: an issue_comment carries no head, and a
     # queued event's labels may be stale.
+    url_vars = {"owner": source.owner, "repo": source.repo}
+    if not source.on_pull_request:
+        data = await ctx.gh.getitem(
+            "/repos/{owner}/{repo}/issues/{issue_number}",
+            url_vars={**url_vars, "issue_number": str(source.number)},
+        )
+        issue = Issue.model_validate(data)
+        return IssueState(source.owner, source.repo, issue, set(issue.label_names))
     data = await ctx.gh.getitem(
         "/repos/{owner}/{repo}/pulls/{pull_number}",
-        url_vars={"owner": source.owner, "repo": source.repo, "pull_number": str(source.number)},
+        url_vars={**url_vars, "pull_number": str(source.number)},
     )
     pull = PullRequest.model_validate(data)
     return PullState(source.owner, source.repo, pull, set(pull.label_names))
@@ -79,7 +101,7 @@ async def _run_one(
 ) -> None:
     cmd, ctx = invocation.command, invocation.ctx
     log = ctx.log.bind(command=spec.name, actor=invocation.actor)
-    if spec.not_by_author and invocation.actor.lower() == invocation.state.author.lower():
+    if spec.not_by_author and invocation.actor.lower() == invocation.thread.author.lower():
         feedback.refuse(
             cmd.line,
             f"you opened this pull request, so `/{spec.name}` has to come from someone else",
@@ -96,7 +118,7 @@ async def _run_one(
     try:
         message = await spec.func(invocation)
     except CommandRefused as exc:
-        feedback.refuse(cmd.line, str(exc))
+        feedback.refuse(cmd.line, exc.sentence)
         log.info("command.refused", why="arguments")
         return
     except gidgethub.BadRequest as exc:
@@ -116,8 +138,8 @@ async def _run_one(
             delivery_id=ctx.envelope.id,
             actor=invocation.actor,
             action=f"command.{spec.name}",
-            subject=f"github/{invocation.state.owner}/{invocation.state.repo}"
-            f"#{invocation.state.number}",
+            subject=f"github/{invocation.thread.owner}/{invocation.thread.repo}"
+            f"#{invocation.thread.number}",
             details={"args": list(cmd.args)},
         )
     )
@@ -133,7 +155,9 @@ async def _respond(
         await react(ctx.gh, source, Reaction.ACCEPTED)
     if feedback.refused:
         await react(ctx.gh, source, Reaction.REFUSED)
-    if not (feedback.refusals or feedback.messages):
+    # A review body takes no reaction, so its reply is the only answer (and the only trace
+    # `already_handled` can find).
+    if not (feedback.refusals or feedback.messages or source.kind is SourceKind.REVIEW):
         return
     now = datetime.now(UTC)
     interval = ctx.config.commands.refusal_reply_interval_seconds
@@ -153,7 +177,8 @@ async def _respond(
                 severity=Severity.INFO,
                 subject=f"github/{source.owner}/{source.repo}#{source.number}",
                 title=f"Command refused for {source.author}",
-                text="\n".join(feedback.refusals),
+                # Plain text: each chat provider escapes it for its own service.
+                text="\n".join(feedback.plain_refusals()),
                 delivery_id=ctx.envelope.id,
                 repository=f"{source.owner}/{source.repo}",
             )

@@ -45,6 +45,11 @@ class CommentSource:
     author: str
     author_is_bot: bool
     created_at: str | None
+    # When this version of the text was written (GitHub's `updated_at`; a review's
+    # `submitted_at`): with `key`, it names what a redelivery must not run again.
+    updated_at: str | None = None
+    # False for a comment on a plain issue: only commands declared `on_issues` run there.
+    on_pull_request: bool = True
 
     @property
     def key(self) -> str:
@@ -53,12 +58,10 @@ class CommentSource:
 
 
 def comment_source(ctx: Context) -> CommentSource | None:
-    """The text of this delivery that may hold commands, or None (not a PR, no text)."""
+    """The text of this delivery that may hold commands, or None (no text)."""
     name = ctx.envelope.name
     if name == "issue_comment.created":
         comment_event = ctx.event(IssueCommentEvent)
-        if comment_event.issue.pull_request is None:
-            return None  # commands act on pull requests only
         repo = comment_event.repository
         return _source(
             SourceKind.ISSUE_COMMENT,
@@ -70,6 +73,8 @@ def comment_source(ctx: Context) -> CommentSource | None:
             comment_event.comment.user,
             comment_event.sender,
             comment_event.comment.created_at,
+            comment_event.comment.updated_at,
+            on_pull_request=comment_event.issue.pull_request is not None,
         )
     if name == "pull_request.opened":
         pr_event = ctx.event(PullRequestEvent)
@@ -84,6 +89,7 @@ def comment_source(ctx: Context) -> CommentSource | None:
             pr.user,
             pr_event.sender,
             pr.created_at,
+            pr.updated_at,
         )
     if name == "pull_request_review.submitted":
         review_event = ctx.event(PullRequestReviewEvent)
@@ -97,6 +103,7 @@ def comment_source(ctx: Context) -> CommentSource | None:
             review.body,
             review.user,
             review_event.sender,
+            review.submitted_at,
             review.submitted_at,
         )
     if name == "pull_request_review_comment.created":
@@ -112,6 +119,7 @@ def comment_source(ctx: Context) -> CommentSource | None:
             rc_event.comment.user,
             rc_event.sender,
             rc_event.comment.created_at,
+            rc_event.comment.updated_at,
         )
     return None
 
@@ -126,6 +134,9 @@ def _source(
     author: User,
     sender: User,
     created_at: str | None,
+    updated_at: str | None,
+    *,
+    on_pull_request: bool = True,
 ) -> CommentSource | None:
     if not body:
         return None
@@ -139,6 +150,8 @@ def _source(
         author.login,
         is_bot(author) or is_bot(sender),
         created_at,
+        updated_at or created_at,
+        on_pull_request,
     )
 
 

@@ -14,12 +14,13 @@ from bot.github.dryrun import DryRunGitHubAPI, DryRunRecorder
 from bot.github.etag_cache import LRUCache
 from bot.github.pacer import WritePacers
 from bot.github.transport import MeteredGitHubAPI, RefreshingGitHubAPI
-from bot.logs import redactor
-from bot.pipeline.retry import PermanentError
+from bot.logs import get_logger, redactor
+from bot.pipeline.retry import PermanentError, is_transient
 from bot.settings import Settings
 from schemas.envelope import Envelope, Source, payload_dict
 
 USER_AGENT = "ferrybot"
+log = get_logger(component="github")
 
 
 class AuthMode(StrEnum):
@@ -44,6 +45,7 @@ class GitHubClients:
         self._repo_installations: dict[str, int] = {}
         self._lookup_lock = asyncio.Lock()
         self._bot_login: str | None = None
+        self._bot_login_unknown = False
         self._pacers = WritePacers(
             settings.github_writes_per_minute, settings.github_writes_per_hour
         )
@@ -54,6 +56,36 @@ class GitHubClients:
                 private_key,
                 on_new_token=lambda token: redactor.add([token]),
             )
+
+    async def bot_login(self) -> str | None:
+        """ferrybot's own login on GitHub (`<app-slug>[bot]`, or the token's user), or None.
+
+        Handlers compare it with who set a label or wrote a comment, so that only what
+        ferrybot itself did counts as ferrybot's; asked once, then remembered.
+        """
+        if self._bot_login is not None or self._bot_login_unknown:
+            return self._bot_login
+        try:
+            if self.mode is AuthMode.APP:
+                private_key = self._settings.private_key_pem()
+                assert self._settings.github_app_id is not None and private_key is not None
+                app = await self._bare_client().getitem(
+                    "/app", jwt=app_jwt(self._settings.github_app_id, private_key)
+                )
+                self._bot_login = f"{app['slug']}[bot]"
+            elif self._settings.github_token is not None:
+                me = await (await self.for_installation(None)).getitem("/user")
+                self._bot_login = str(me["login"])
+            else:
+                self._bot_login_unknown = True
+        except gidgethub.BadRequest as exc:
+            if is_transient(exc):
+                raise
+            # An Actions token has no user behind it (403): labels it sets cannot be told
+            # apart from anyone else's, so approval labels are never trusted.
+            log.warning("github.identity_unknown", status=int(exc.status_code))
+            self._bot_login_unknown = True
+        return self._bot_login
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -114,23 +146,6 @@ class GitHubClients:
             base_url=base_url,
             pacer=self._pacers.for_installation(installation_id),
         )
-
-    async def bot_login(self) -> str | None:
-        """The login GitHub shows for the bot's own actions (`<app slug>[bot]`), asked once.
-
-        None outside App auth: a personal token acts as its human owner, whose own label
-        changes must not be mistaken for the bot's.
-        """
-        if self.mode is not AuthMode.APP:
-            return None
-        if self._bot_login is None:
-            private_key = self._settings.private_key_pem()
-            assert self._settings.github_app_id is not None and private_key is not None
-            app = await self._bare_client().getitem(
-                "/app", jwt=app_jwt(self._settings.github_app_id, private_key)
-            )
-            self._bot_login = f"{app['slug']}[bot]"
-        return self._bot_login
 
     def _bare_client(self) -> GitHubAPI:
         """A client without a token: for App JWT calls, which pass their credential per call."""

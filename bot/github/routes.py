@@ -9,6 +9,8 @@ from functools import cache
 # keeps the two in step). A path matching none of them is counted as `other`.
 TEMPLATES: tuple[str, ...] = (
     "/app",
+    "/app/hook/deliveries",
+    "/app/hook/deliveries/{delivery_id}/attempts",
     "/app/installations/{installation_id}/access_tokens",
     "/orgs/{org}/teams/{team_slug}/memberships/{username}",
     "/repos/{owner}/{repo}",
@@ -40,6 +42,7 @@ TEMPLATES: tuple[str, ...] = (
     "/repos/{owner}/{repo}/issues/{issue_number}",
     "/repos/{owner}/{repo}/issues/{issue_number}/assignees",
     "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+    "/repos/{owner}/{repo}/issues/{issue_number}/events",
     "/repos/{owner}/{repo}/issues/{issue_number}/labels",
     "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
     "/repos/{owner}/{repo}/issues/{issue_number}/reactions",
@@ -51,6 +54,7 @@ TEMPLATES: tuple[str, ...] = (
     "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
     "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
     "/repos/{owner}/{repo}/statuses/{sha}",
+    "/user",
 )
 OTHER = "other"
 

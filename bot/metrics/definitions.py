@@ -123,7 +123,7 @@ NOTIFICATIONS = Counter(
 PROMOTIONS = Counter(
     "ferrybot_promotions_total",
     "Promotions by pipeline, stage and outcome (opened, updated, unchanged, "
-    "already_deployed, failed).",
+    "already_deployed, failed, refused by the supply-chain gate).",
     ["pipeline", "stage", "outcome"],
 )
 GATE_RESULTS = Counter(

@@ -78,6 +78,12 @@ class MlflowClient:
         data = RunData.model_validate(body.get("run", {}).get("data", {}))
         return {param.key: param.value for param in data.params}
 
+    async def run_artifact_uri(self, run_id: str) -> str | None:
+        """Where a run's artifacts are stored (`info.artifact_uri`), None when the run is gone."""
+        body = await self._get("runs/get", {"run_id": run_id})
+        uri = (body or {}).get("run", {}).get("info", {}).get("artifact_uri")
+        return uri if isinstance(uri, str) and uri else None
+
     def version_url(self, name: str, version: str) -> str:
         """The registry page of a version, for PR bodies and chat."""
         return f"{self.base_url}/#/models/{name}/versions/{version}"

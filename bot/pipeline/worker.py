@@ -25,6 +25,7 @@ from bot.metrics.definitions import (
     HandlerOutcome,
     observe_handler,
 )
+from bot.notify.links import subject_links
 from bot.notify.offsets import PendingOffsets, Ticket
 from bot.pipeline.bus import (
     MAX_MESSAGE_BYTES,
@@ -355,7 +356,7 @@ class Worker:
                                 publisher=self._publisher,
                                 sources=self._sources,
                                 check_runs=scope,
-                                bot_login=self._clients.bot_login,
+                                bot_login=await self._clients.bot_login(),
                                 repo_configs=self._repo_configs,
                             )
                         await handler.func(dataclasses.replace(shared, log=handler_log))
@@ -413,15 +414,19 @@ class Worker:
         record: ConsumerRecord[bytes, bytes],
     ) -> None:
         # The event itself is safe in the DLQ; a lost announcement only costs a chat message.
-        delivery = envelope.id if envelope else f"{record.topic}/{record.partition}/{record.offset}"
+        origin = f"{record.topic}/{record.partition}/{record.offset}"
+        delivery = envelope.id if envelope else origin
         notification = Notification(
-            id=f"{delivery}:{NotificationKind.DLQ_GREW.value}:{handler}",
+            # One message per failure: a replay is a new record (new offset) failing anew, so
+            # it is news; the same record failing again after a crash is not.
+            id=f"{delivery}:{NotificationKind.DLQ_GREW.value}:{handler}:{origin}:{attempts}",
             kind=NotificationKind.DLQ_GREW,
             severity=Severity.ERROR,
             subject=key,
             title=f"Event dead-lettered after {attempts} attempt(s)",
             text=reason,
             fields={"handler": handler, "event": envelope.name if envelope else "undecodable"},
+            links=subject_links(self._settings, key, envelope),
             delivery_id=delivery,
             repository=_repository(envelope),
         )

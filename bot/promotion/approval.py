@@ -13,7 +13,7 @@ async def require_stage_approver(inv: Invocation, pipeline: Pipeline, stage: Sta
         return
     actor = inv.actor.lower()
     why = ""
-    if actor == inv.state.author.lower():
+    if actor == inv.thread.author.lower():
         why = (
             f"you authored this change, and `{stage.name}` needs an approver who did not; "
             "ask one of its approvers"

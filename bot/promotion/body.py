@@ -22,6 +22,7 @@ def promotion_body(
     edits: list[FileEdit],
     reason: str,
     model_url: str | None,
+    verification: list[str] | None = None,
 ) -> str:
     """Markdown: the change table, the model's registry facts, the image's tag and digest.
 
@@ -60,6 +61,7 @@ def promotion_body(
         image = candidate.image
         lines += ["", "### Image", "", f"- Tag: `{image.repository}:{image.tag}`"]
         lines.append(f"- Digest: `{image.digest}`")
+    lines += verification or []
     lines += [
         "",
         "Merging this pull request deploys the change; ferrybot then opens the next stage's "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation
-from bot.commands.parser import escape_for_reply
+from bot.commands.wording import Typed
 from bot.gitops.identifiers import (
     InvalidIdentifier,
     validate_image_tag,
@@ -31,9 +31,7 @@ def find_pipeline(inv: Invocation, name: str) -> Pipeline:
     try:
         validate_pipeline_name(name)
     except InvalidIdentifier:
-        raise CommandRefused(
-            f"{escape_for_reply(name)} is not a pipeline; known: {known}"
-        ) from None
+        raise CommandRefused(Typed(name), f" is not a pipeline; known: {known}") from None
     pipeline = inv.config.pipeline(name)
     if pipeline is None:
         raise CommandRefused(f"there is no pipeline `{name}`; known: {known}")
@@ -46,7 +44,7 @@ def find_stage(pipeline: Pipeline, name: str) -> Stage:
     try:
         validate_stage_name(name)
     except InvalidIdentifier:
-        raise CommandRefused(f"{escape_for_reply(name)} is not a stage; known: {known}") from None
+        raise CommandRefused(Typed(name), f" is not a stage; known: {known}") from None
     stage = pipeline.stage(name)
     if stage is None:
         raise CommandRefused(f"`{pipeline.name}` has no stage `{name}`; its stages: {known}")
@@ -66,7 +64,7 @@ async def candidate_for(
                 validate_image_tag(version)
         except InvalidIdentifier:
             what = "model version" if pipeline.model is not None else "image tag"
-            raise CommandRefused(f"{escape_for_reply(version)} is not a {what}") from None
+            raise CommandRefused(Typed(version), f" is not a {what}") from None
         if pipeline.model is not None:
             return await model_candidate(ctx, pipeline, version)
         found = await image_candidate(ctx, pipeline, version)
@@ -100,4 +98,14 @@ async def run_promotion(
 ) -> str:
     """Promote and say what happened."""
     request = PromotionRequest(pipeline, stage, candidate, inv.actor, reason)
-    return describe(await promote(inv.ctx, request), stage)
+    result = await promote(inv.ctx, request)
+    supply = result.supply_chain
+    if supply is not None and not supply.passed:
+        draft = f" (opened as draft {stage.repo}#{result.pull.number})" if result.pull else ""
+        # The reason quotes what registries and artifacts hold (file names, builder ids).
+        raise CommandRefused(
+            f"{pipeline.name} {candidate.label} failed supply-chain verification for "
+            f"`{stage.name}`{draft}: ",
+            Typed(supply.reason),
+        )
+    return describe(result, stage)

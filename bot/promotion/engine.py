@@ -23,6 +23,7 @@ from bot.promotion.gate import NOTHING_DEPLOYED, VersionFacts, gate_result, gate
 from bot.promotion.gitdata import RepoRef
 from bot.promotion.plan import Deployed, FileEdit, plan_edits, read_deployed
 from bot.promotion.pulls import PullRequestRef, close_superseded, open_or_update_pr
+from bot.promotion.supply_chain import SupplyChainResult, verify_candidate
 from schemas.audit import AuditRecord
 from schemas.notification import Notification, NotificationKind, Severity
 from schemas.pipelines import Pipeline, Stage
@@ -35,6 +36,7 @@ class Outcome(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     ALREADY_DEPLOYED = "already_deployed"
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class PromotionResult:
     deployed: Deployed
     pull: PullRequestRef | None = None
     head_sha: str | None = None
+    supply_chain: SupplyChainResult | None = None
 
 
 async def gitops_client(ctx: Context, stage: Stage) -> GitHubAPI:
@@ -105,13 +108,32 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         )
         return PromotionResult(Outcome.ALREADY_DEPLOYED, deployed)
 
+    supply = await verify_candidate(ctx, pipeline, stage, candidate, ctx.config.trust)
+    if supply is not None and not supply.passed:
+        await _supply_chain_failed(ctx, request, deployed, supply)
+        assert stage.supply_chain is not None
+        if stage.supply_chain.on_failure == "skip":
+            await _audit(ctx, request, Outcome.REFUSED, deployed, None, supply=supply)
+            PROMOTIONS.labels(pipeline.name, stage.name, Outcome.REFUSED).inc()
+            return PromotionResult(Outcome.REFUSED, deployed, supply_chain=supply)
     title = promotion_title(pipeline, stage, deployed, candidate)
     head_sha, committed = await _commit(gh, repo, branch, base_sha, edits, title, request.reason)
     model_url = None
     if candidate.model is not None and ctx.sources is not None and ctx.sources.mlflow:
         model_url = ctx.sources.mlflow.version_url(candidate.model.name, candidate.model.version)
-    body = promotion_body(pipeline, stage, candidate, edits, request.reason, model_url)
-    pull = await open_or_update_pr(gh, repo, stage, branch, title, body)
+    body = promotion_body(
+        pipeline,
+        stage,
+        candidate,
+        edits,
+        request.reason,
+        model_url,
+        supply.body_lines() if supply is not None else [],
+    )
+    draft = supply is not None and not supply.passed
+    pull = await open_or_update_pr(gh, repo, stage, branch, title, body, draft=draft)
+    if supply is not None:
+        await publish_check(gh, repo.owner, repo.name, head_sha, supply.check(candidate))
     # Triggers for one stage can arrive on different partitions (an MLflow alias, a merge, a
     # command) and run at once; if another one moved the branch meanwhile, this PR body may
     # describe the other commit, so do it again: the last one to finish then wins whole.
@@ -123,8 +145,8 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         outcome = Outcome.UPDATED
     else:
         outcome = Outcome.UNCHANGED
-    result = PromotionResult(outcome, deployed, pull, head_sha)
-    await _audit(ctx, request, outcome, deployed, result)
+    result = PromotionResult(outcome, deployed, pull, head_sha, supply)
+    await _audit(ctx, request, outcome, deployed, result, supply=supply)
     PROMOTIONS.labels(pipeline.name, stage.name, outcome).inc()
     ctx.log.info(
         "promotion.done",
@@ -247,9 +269,17 @@ async def _audit(
     deployed: Deployed,
     result: PromotionResult | None,
     closed: int | None = None,
+    supply: SupplyChainResult | None = None,
 ) -> None:
     pipeline, stage = request.pipeline, request.stage
     details: dict[str, object] = {"pipeline": pipeline.name, "stage": stage.name}
+    if supply is not None:
+        details["supply_chain"] = {
+            "passed": supply.passed,
+            "image_digest": supply.image_digest,
+            "model_manifest_digest": supply.model_manifest_digest,
+            "reason": supply.reason,
+        }
     if closed is not None:
         details["closed_pull"] = closed
     if result is not None and result.pull is not None:
@@ -318,6 +348,42 @@ async def _failed(ctx: Context, request: PromotionRequest, deployed: Deployed, w
             repository=stage.repo,
             pipeline=pipeline.name,
         )
+    )
+
+
+async def _supply_chain_failed(
+    ctx: Context, request: PromotionRequest, deployed: Deployed, supply: SupplyChainResult
+) -> None:
+    pipeline, stage = request.pipeline, request.stage
+    subject = f"pipeline/{pipeline.name}/{stage.name}"
+    await ctx.audit(
+        AuditRecord(
+            id=f"{ctx.envelope.id}:supply-chain:{pipeline.name}:{stage.name}",
+            delivery_id=ctx.envelope.id,
+            actor="ferrybot",
+            action="supply_chain.failed",
+            subject=subject,
+            from_value=deployed.label,
+            to_value=request.candidate.label,
+            reason=supply.reason,
+            details={"rows": [asdict(row) for row in supply.rows]},
+        )
+    )
+    await ctx.notify(
+        Notification(
+            kind=NotificationKind.SUPPLY_CHAIN_FAILED,
+            severity=Severity.ERROR,
+            subject=subject,
+            title=f"{pipeline.name} {request.candidate.label} failed supply-chain verification "
+            f"for {stage.name}",
+            text=supply.reason,
+            delivery_id=ctx.envelope.id,
+            repository=stage.repo,
+            pipeline=pipeline.name,
+        )
+    )
+    ctx.log.warning(
+        "supply_chain.failed", pipeline=pipeline.name, stage=stage.name, reason=supply.reason
     )
 
 

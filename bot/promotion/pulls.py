@@ -34,16 +34,24 @@ async def open_pull(gh: GitHubAPI, repo: RepoRef, branch: str) -> dict[str, Any]
 
 
 async def open_or_update_pr(
-    gh: GitHubAPI, repo: RepoRef, stage: Stage, branch: str, title: str, body: str
+    gh: GitHubAPI,
+    repo: RepoRef,
+    stage: Stage,
+    branch: str,
+    title: str,
+    body: str,
+    draft: bool = False,
 ) -> PullRequestRef:
-    """Update the branch's open PR if it reads differently, else open one; then decorate it."""
+    """Update the branch's open PR if it reads differently, else open one; then decorate it.
+
+    `draft` applies when the PR is opened (REST cannot turn an open PR into a draft; a
+    failing required check blocks that one instead).
+    """
     title, body = fit(title, PULL_TITLE), fit(body, PULL_BODY)
     existing = await open_pull(gh, repo, branch)
     if existing is None:
-        pull = await gh.post(
-            f"{repo.api}/pulls",
-            data={"title": title, "body": body, "head": branch, "base": stage.branch},
-        )
+        data = {"title": title, "body": body, "head": branch, "base": stage.branch}
+        pull = await gh.post(f"{repo.api}/pulls", data={**data, "draft": True} if draft else data)
         created, updated = True, False
     else:
         pull, created = existing, False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from gidgethub.abc import GitHubAPI
@@ -11,6 +11,8 @@ from gidgethub.abc import GitHubAPI
 from bot.mlflow.client import MlflowClient
 from bot.registry.client import RegistryClient
 from bot.settings import Settings
+from bot.trust.cache import VerdictCache
+from bot.trust.images import ImageVerdict
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class ArtifactSources:
     mlflow: MlflowClient | None
     registry: RegistryClient
     github_for: Callable[[str, str], Awaitable[GitHubAPI]]
+    # Image verdicts per digest, key set and policy, for as long as `trust.cache_seconds`.
+    image_verdicts: VerdictCache[ImageVerdict] = field(default_factory=VerdictCache)
 
     @classmethod
     def from_settings(

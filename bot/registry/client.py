@@ -1,8 +1,9 @@
-"""Confirm a tag and read its manifest digest: `HEAD /v2/<name>/manifests/<tag>`."""
+"""Registry reads: a tag's digest (`HEAD /v2/<name>/manifests/<tag>`), manifests, blobs."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -25,7 +26,26 @@ MANIFEST_TYPES = ", ".join(
         "application/vnd.docker.distribution.manifest.v2+json",
     )
 )
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+ALL_TYPES = ", ".join((MANIFEST_TYPES, "application/vnd.oci.artifact.manifest.v1+json"))
+# Signatures, attestations and SBOM bundles are small; a larger answer is refused, not read.
+MAX_BODY = 64 * 2**20
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One registry answer: status, media type, body and headers."""
+
+    status: int
+    media_type: str
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def digest(self) -> str:
+        """The digest of the body as served (what a client pulling by digest gets)."""
+        return "sha256:" + hashlib.sha256(self.body).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -62,43 +82,94 @@ class RegistryClient:
         self._credentials = credentials or {}
         self._tokens: dict[tuple[str, str], _Token] = {}
 
-    async def resolve(self, registry: str, repository: str, tag: str) -> ImageRef | None:
-        """The tag's current digest, or None when the registry does not have the tag."""
+    def _base(self, registry: str) -> str:
         base = self._urls.get(registry)
         if base is None:
             raise PermanentError(
                 f"registry {registry!r} has no URL; add it to FERRYBOT_REGISTRY_URLS"
             )
-        url = f"{base}/v2/{repository}/manifests/{tag}"
-        headers = {"Accept": MANIFEST_TYPES}
-        cached = self._tokens.get((registry, repository))
-        if cached is not None and cached.expires > time.monotonic():
-            headers["Authorization"] = f"Bearer {cached.value}"
-        status, digest, challenge = await self._head(url, headers)
-        if status == 401 and challenge:
-            headers["Authorization"] = await self._authorization(
-                registry, repository, base, challenge
-            )
-            status, digest, challenge = await self._head(url, headers)
-        if status == 404:
+        return base
+
+    async def resolve(self, registry: str, repository: str, tag: str) -> ImageRef | None:
+        """The tag's current digest, or None when the registry does not have the tag."""
+        answer = await self._call("HEAD", registry, repository, f"manifests/{tag}", MANIFEST_TYPES)
+        if answer is None:
             return None
-        if status == 429 or status >= 500:
-            raise TransientError(f"registry {registry} answered {status}")
-        if status != 200:
-            hint = " (set FERRYBOT_REGISTRY_CREDENTIALS)" if status in (401, 403) else ""
-            raise PermanentError(
-                f"registry {registry} answered {status} for {repository}:{tag}{hint}"
-            )
+        digest = answer.headers.get("Docker-Content-Digest")
         if digest is None:
             raise PermanentError(f"registry {registry} sent no Docker-Content-Digest for {tag}")
         return ImageRef(repository, tag, validate_digest(digest))
 
-    async def _head(self, url: str, headers: dict[str, str]) -> tuple[int, str | None, str | None]:
-        async with self._session.head(url, headers=headers, timeout=_TIMEOUT) as response:
-            return (
+    async def manifest(self, registry: str, repository: str, reference: str) -> Fetched | None:
+        """A manifest or index by tag or digest, as the registry stores it (None: not there)."""
+        return await self._call("GET", registry, repository, f"manifests/{reference}", ALL_TYPES)
+
+    async def blob(self, registry: str, repository: str, digest: str) -> bytes:
+        """A blob by digest, checked against the digest (a registry cannot swap it)."""
+        validate_digest(digest)
+        answer = await self._call("GET", registry, repository, f"blobs/{digest}", "*/*")
+        if answer is None:
+            raise PermanentError(f"registry {registry} has no blob {digest} in {repository}")
+        if "sha256:" + hashlib.sha256(answer.body).hexdigest() != digest:
+            raise PermanentError(f"registry {registry} sent a blob that is not {digest}")
+        return answer.body
+
+    async def referrers(self, registry: str, repository: str, digest: str) -> Fetched | None:
+        """The OCI 1.1 referrers index of a digest; None where the registry has no such API."""
+        validate_digest(digest)
+        return await self._call(
+            "GET", registry, repository, f"referrers/{digest}", INDEX_TYPE, missing_ok=True
+        )
+
+    async def _call(
+        self,
+        method: str,
+        registry: str,
+        repository: str,
+        path: str,
+        accept: str,
+        missing_ok: bool = False,
+    ) -> Fetched | None:
+        base = self._base(registry)
+        url = f"{base}/v2/{repository}/{path}"
+        headers = {"Accept": accept}
+        cached = self._tokens.get((registry, repository))
+        if cached is not None and cached.expires > time.monotonic():
+            headers["Authorization"] = f"Bearer {cached.value}"
+        answer = await self._send(method, url, headers)
+        challenge = answer.headers.get("WWW-Authenticate")
+        if answer.status == 401 and challenge:
+            headers["Authorization"] = await self._authorization(
+                registry, repository, base, challenge
+            )
+            answer = await self._send(method, url, headers)
+        if answer.status == 404 or (missing_ok and answer.status in (400, 405)):
+            return None
+        if answer.status == 429 or answer.status >= 500:
+            raise TransientError(f"registry {registry} answered {answer.status}")
+        if answer.status != 200:
+            hint = " (set FERRYBOT_REGISTRY_CREDENTIALS)" if answer.status in (401, 403) else ""
+            raise PermanentError(
+                f"registry {registry} answered {answer.status} for {repository} {path}{hint}"
+            )
+        return answer
+
+    async def _send(self, method: str, url: str, headers: dict[str, str]) -> Fetched:
+        async with self._session.request(
+            method, url, headers=headers, timeout=_TIMEOUT, allow_redirects=True
+        ) as response:
+            body = b""
+            if method != "HEAD":
+                # read(n) returns what has arrived, not n bytes: collect to EOF, bounded.
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_BODY:
+                        raise PermanentError(f"{url} is larger than {MAX_BODY // 2**20} MiB")
+            return Fetched(
                 response.status,
-                response.headers.get("Docker-Content-Digest"),
-                response.headers.get("WWW-Authenticate"),
+                response.headers.get("Content-Type", "").split(";")[0].strip(),
+                body,
+                dict(response.headers.items()),
             )
 
     def _basic(self, registry: str) -> str | None:
@@ -148,3 +219,24 @@ class RegistryClient:
         expires = time.monotonic() + max(0.0, seconds - 10)
         self._tokens[(registry, repository)] = _Token(token, expires)
         return f"Bearer {token}"
+
+
+@dataclass(frozen=True)
+class RepositoryReader:
+    """The reads of one repository in one registry, as signature discovery wants them."""
+
+    client: RegistryClient
+    registry: str
+    repository: str
+
+    async def manifest(self, reference: str) -> Fetched | None:
+        """A manifest or index by tag or digest."""
+        return await self.client.manifest(self.registry, self.repository, reference)
+
+    async def blob(self, digest: str) -> bytes:
+        """A blob by digest."""
+        return await self.client.blob(self.registry, self.repository, digest)
+
+    async def referrers(self, digest: str) -> Fetched | None:
+        """The referrers index, None without the API."""
+        return await self.client.referrers(self.registry, self.repository, digest)

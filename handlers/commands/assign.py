@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation, command
-from bot.commands.parser import escape_for_reply, normalise_login
+from bot.commands.parser import normalise_login
+from bot.commands.wording import Typed
 from schemas.commands_config import PermissionLevel
 
 
@@ -17,7 +18,7 @@ def logins(inv: Invocation, default_self: bool) -> list[str]:
     for arg in inv.args:
         login = normalise_login(arg)
         if login is None:
-            raise CommandRefused(f"{escape_for_reply(arg)} is not a GitHub login")
+            raise CommandRefused(Typed(arg), " is not a GitHub login")
         if login.lower() not in (seen.lower() for seen in found):
             found.append(login)
     return found

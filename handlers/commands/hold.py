@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation, command
 from bot.commands.labels import add_labels, remove_label
-from handlers.approval import refresh_approval
+from bot.commands.rechecks import refresh_label_checks
 from schemas.commands_config import PermissionLevel
 
 
@@ -16,7 +16,7 @@ from schemas.commands_config import PermissionLevel
     aliases=("unhold",),
 )
 async def hold(inv: Invocation) -> str | None:
-    """Add or remove the hold label and bring the approval check up to date."""
+    """Add or remove the hold label and re-run every check that reads labels."""
     cancel = inv.command.name == "unhold" or inv.args == ("cancel",)
     if inv.args not in ((), ("cancel",)) or (inv.command.name == "unhold" and inv.args):
         raise CommandRefused("use `/hold`, `/hold cancel` or `/unhold`, with nothing after it")
@@ -28,5 +28,5 @@ async def hold(inv: Invocation) -> str | None:
     else:
         await add_labels(inv.ctx.gh, state.owner, state.repo, state.number, [label])
         state.labels.add(label)
-    await refresh_approval(inv.ctx, state, inv.config)
+    await refresh_label_checks(inv.ctx, state, inv.config)
     return None

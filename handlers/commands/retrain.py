@@ -22,6 +22,7 @@ USAGE = "/retrain <pipeline> [in <stage>]"
     help="Dispatch the pipeline's training workflow, telling it the version the stage (default: "
     "the last) runs. Stages with approvers need one who did not author the change.",
     permission=PermissionLevel.WRITE,
+    on_issues=True,
 )
 async def retrain_command(inv: Invocation) -> str | None:
     """Same permissions as /promote; one dispatch per comment, whatever is redelivered."""
@@ -34,13 +35,13 @@ async def retrain_command(inv: Invocation) -> str | None:
         raise CommandRefused(f"`{pipeline.name}` has no `retrain` workflow in the config")
     await require_stage_approver(inv, pipeline, stage)
     ctx = inv.ctx
-    where = f"{inv.state.owner}/{inv.state.repo}#{inv.state.number}"
+    where = f"{inv.thread.owner}/{inv.thread.repo}#{inv.thread.number}"
     # The delivery names the comment: a redelivery finds this episode's marker and stops.
     digest = hashlib.sha256(f"{ctx.envelope.id}:{pipeline.name}".encode()).hexdigest()[:20]
     episode = f"manual-{digest}"
     version = await version_in(ctx, stage)
     model = pipeline.model.name if pipeline.model else pipeline.name
-    link = inv.state.pull.html_url or ""
+    link = inv.thread.html_url or ""
     request = TrainingRequest(
         pipeline.name, stage.name, model, version, f"/retrain by {inv.actor}", link, episode
     )

@@ -18,6 +18,7 @@ from schemas.pipelines import Pipeline
     usage="/status [<pipeline>]",
     help="A table of pipelines and stages: the version each runs now and its open promotion PR.",
     permission=PermissionLevel.READ,
+    on_issues=True,
 )
 async def status_command(inv: Invocation) -> str | None:
     """Read every stage's files (git is the source of truth) and its promotion branch's PR."""

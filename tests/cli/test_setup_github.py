@@ -17,6 +17,7 @@ from tests.support.payloads import DATA
 # Which App permission GitHub's REST docs name for each kind of call ferrybot makes.
 _PERMISSION_OF_CALL = [
     ("/app", None),  # App JWT calls need no installation permission
+    ("/user", None),  # token auth only (who the token is); an App asks GET /app instead
     ("/repos/{owner}/{repo}/installation", None),
     ("/repos/{owner}/{repo}/check-", "checks"),
     ("/repos/{owner}/{repo}/commits/{ref}/check-", "checks"),

@@ -15,6 +15,7 @@ import structlog
 
 from bot.context import Context
 from bot.pipeline.dispatch import discover, registry
+from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
 from schemas.audit import AuditRecord
 from schemas.config import BotConfig
@@ -51,6 +52,7 @@ class Bot:
     session: aiohttp.ClientSession
     config: BotConfig = field(default_factory=BotConfig)
     publisher: RecordingPublisher = field(default_factory=RecordingPublisher)
+    sources: ArtifactSources | None = None
 
     async def deliver(self, event: str, payload: dict[str, Any], delivery: str = "") -> None:
         """Run every handler that wants the event, as the worker does (without retries)."""
@@ -79,6 +81,8 @@ class Bot:
                 log=structlog.get_logger().bind(handler=handler.name),
                 dry_run=False,
                 publisher=cast(Publisher, self.publisher),
+                bot_login=self.fake.state.apps[APP_ID].bot_login,
+                sources=self.sources,
             )
             await handler.func(ctx)
 
@@ -113,14 +117,15 @@ def _repository(payload: dict[str, Any]) -> None:
 def comment_payload(
     pr: Issue, comment_id: int, body: str, author: str, action: str = "created"
 ) -> dict[str, Any]:
-    """GitHub's recorded issue_comment example, re-pointed at a comment on a PR in the fake."""
+    """GitHub's recorded issue_comment example, re-pointed at a comment on a PR or issue."""
     payload = copy.deepcopy(load_webhook("issue_comment.created.0", INSTALLATION_ID))
     payload["action"] = action
     _repository(payload)
     payload["issue"]["number"] = pr.number
-    payload["issue"]["pull_request"] = {
-        "url": f"https://api.github.com/repos/{OWNER}/{REPO}/pulls/{pr.number}"
-    }
+    if pr.pull is not None:
+        payload["issue"]["pull_request"] = {
+            "url": f"https://api.github.com/repos/{OWNER}/{REPO}/pulls/{pr.number}"
+        }
     payload["comment"].update(id=comment_id, body=body, user=_user(author))
     payload["sender"] = _user(author)
     return payload
@@ -143,7 +148,7 @@ def pull_payload(pr: Issue, event: str = "pull_request.opened.0", **fields: Any)
 
 
 async def comment(bot: Bot, pr: Issue, body: str, author: str, delivery: str = "") -> int:
-    """Post `body` as `author` on the PR in the fake and deliver its issue_comment.created."""
+    """Post `body` as `author` on the PR or issue in the fake; deliver its issue_comment.created."""
     made = bot.fake.add_comment(OWNER, REPO, pr.number, body, user=author)
     await bot.deliver(
         "issue_comment", comment_payload(pr, made.id, body, author), delivery=delivery

@@ -96,7 +96,10 @@ async def test_pr_conversation_over_the_broker(
         "confused"
     ]
     bot_comments = [c for c in fake_github.comments(OWNER, REPO, 1) if c.user.endswith("[bot]")]
-    assert len(bot_comments) == 2  # the approval comment and the one refusal reply
+    # The approval comment, the one refusal reply, and the review's reply (a review body
+    # takes no reaction, so a reply is its acknowledgement).
+    assert len(bot_comments) == 3
+    assert any(c.body.startswith("@boss: done.") for c in bot_comments)
     (status,) = [c.body for c in bot_comments if "ferrybot:approval" in c.body]
     assert "LGTM: @rev" in status and "Approved: @boss" in status and "Ready to merge" in status
     assert len(fake_github.check_runs(OWNER, REPO, sha, APPROVAL)) == 1
@@ -137,3 +140,35 @@ async def test_a_comment_of_720_label_lines_gets_one_reply_within_githubs_limit(
     assert re.search(r"… \d+ more lines", reply)
     assert reply.endswith("refusal=1 -->")
     assert "bug" in fake_github.labels(OWNER, REPO, pr.number)
+
+
+async def test_a_comment_redelivered_after_a_restart_runs_nothing(
+    fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """/hold, then the worker restarts (its memory gone) and GitHub redelivers the comment
+    under a new id: no GitHub write at all."""
+    app = install_app(fake_github)
+    fake_github.set_permission(OWNER, REPO, "rev", "triage")
+    pr = fake_github.add_pull(OWNER, REPO, head="rs", title="feat: restart", user="author")
+    made = fake_github.add_comment(OWNER, REPO, pr.number, "/hold", user="rev")
+    payload = comment_payload(pr, made.id, made.body, "rev")
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+
+    def writes() -> list[tuple[str, str]]:
+        return [(m, p) for m, p, _ in fake_github.requests if m in ("POST", "PATCH", "DELETE")]
+
+    async with running_bot(settings):
+        await deliver(settings, "issue_comment", payload, delivery="before-restart")
+        await eventually(lambda: bool(fake_github.reactions(OWNER, REPO, comment_id=made.id)))
+    done = len(writes())
+    async with running_bot(settings):
+        await deliver(settings, "issue_comment", payload, delivery="after-restart")
+        marker = fake_github.add_pull(OWNER, REPO, head="mk", title="feat: marker")
+        assert marker.pull is not None
+        await deliver(settings, "pull_request", pull_payload(marker))
+        await eventually(lambda: bool(fake_github.check_runs(OWNER, REPO, marker.pull.head_sha)))
+    # Only the marker PR got writes after the restart: nothing on the held PR or its comment.
+    later = [path for _, path in writes()[done:]]
+    assert any(f"/issues/{marker.number}/" in path for path in later)
+    assert not [p for p in later if f"/issues/{pr.number}/" in p or f"/{made.id}/" in p]
+    assert fake_github.labels(OWNER, REPO, pr.number) == ["do-not-merge/hold", "size/XS"]

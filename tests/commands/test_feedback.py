@@ -30,13 +30,15 @@ async def test_redelivery_posts_nothing_twice(bot: Bot) -> None:
     payload = comment_payload(pr, made.id, made.body, ACTOR)
     for _ in range(2):
         await bot.deliver("issue_comment", payload, delivery="same-delivery")
-    assert bot.fake.labels(OWNER, REPO, pr.number) == ["do-not-merge/hold"]
+    # /hold re-runs ferrybot/policy at once, which keeps the size label.
+    assert bot.fake.labels(OWNER, REPO, pr.number) == ["do-not-merge/hold", "size/XS"]
     reactions = sorted(r.content for r in bot.fake.reactions(OWNER, REPO, comment_id=made.id))
     assert reactions == ["+1", "confused"]
     replies = _replies(bot, pr.number)
     assert len(replies) == 1
     assert "delivery=same-delivery" in replies[0]
-    assert len(bot.publisher.notifications) == 1
+    refused = [n for n in bot.publisher.notifications if n.kind == "command_refused"]
+    assert len(refused) == 1
 
 
 async def test_refusal_replies_are_rate_limited_per_user_and_pr(bot: Bot) -> None:

@@ -227,4 +227,4 @@ async def test_permission_is_read_once_per_delivery(bot: Bot) -> None:
     await comment(bot, pr, "/hold\n/lgtm\n/assign", ACTOR)
     asked = [p for _, p, _ in bot.fake.requests if p.endswith(f"/collaborators/{ACTOR}/permission")]
     assert len(asked) == 1
-    assert set(_labels(bot.fake, pr)) == {"do-not-merge/hold", "lgtm"}
+    assert set(_labels(bot.fake, pr)) == {"do-not-merge/hold", "lgtm", "size/XS"}

@@ -9,7 +9,7 @@ CI_APP = 9001
 
 
 async def test_retest_reruns_own_checks_and_rerequests_failed_suites(bot: Bot) -> None:
-    """Policy and approval runs appear; CI's failed suite is re-requested, its green one not."""
+    """Our own runs appear (secrets too); CI's failed suite is re-requested, the green not."""
     pr = bot.fake.add_pull(OWNER, REPO, head="t", title="feat: t", user="author")
     assert pr.pull is not None
     sha = pr.pull.head_sha
@@ -21,7 +21,7 @@ async def test_retest_reruns_own_checks_and_rerequests_failed_suites(bot: Bot) -
     for _ in range(2):  # our own runs exist the second time: still never re-requested
         await comment(bot, pr, "/retest", "dev")
     names = sorted(run.name for run in bot.fake.check_runs(OWNER, REPO, sha))
-    assert names == ["ferrybot/approval", "ferrybot/policy", "lint", "unit"]
+    assert names == ["ferrybot/approval", "ferrybot/policy", "ferrybot/secrets", "lint", "unit"]
     suites = bot.fake.state.check_suites
     assert suites[failed.suite_id].rerequested == 2
     assert suites[green.suite_id].rerequested == 0

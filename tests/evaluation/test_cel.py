@@ -166,7 +166,8 @@ def test_config_validate_shows_the_error_and_position(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
     )  # fmt: skip
     assert run.returncode == 2
-    assert "FERRYBOT_BOT__POLICY__RULES__0" in run.stderr
+    # A value from the file is named by its YAML key and the file, not by a variable.
+    assert f"bot.policy.rules.0 in {path}" in run.stderr
     assert "rule 'small', expr at 1:17: syntax" in run.stderr
     path.write_text(CONFIG.replace("pr.size < 500 &&", "pr.size < 500"))
     good = subprocess.run(

@@ -19,6 +19,7 @@ from tests.fakegithub.state import (
     GitHubState,
     Installation,
     Issue,
+    IssueEvent,
     Label,
     Reaction,
     Repo,
@@ -185,6 +186,23 @@ def comment(state: GitHubState, base: str, r: Repo, item: Comment) -> dict[str, 
         "updated_at": iso(item.updated_at),
         "author_association": association(state, r, item.user),
         "reactions": reaction_rollup(f"{api}/reactions", item.reactions),
+    }
+
+
+def issue_event(state: GitHubState, base: str, r: Repo, item: IssueEvent) -> dict[str, Any]:
+    label = r.labels.get(item.label.lower())
+    via = state.apps.get(item.app_id) if item.app_id is not None else None
+    return {
+        "id": item.id,
+        "node_id": node_id("LabeledEvent", item.id),
+        "url": f"{base}/repos/{r.full_name}/issues/events/{item.id}",
+        "actor": user(state, base, item.actor),
+        "event": item.event,
+        "commit_id": None,
+        "commit_url": None,
+        "created_at": iso(item.created_at),
+        "label": {"name": item.label, "color": label.color if label else "ededed"},
+        "performed_via_github_app": app(state, base, via) if via is not None else None,
     }
 
 

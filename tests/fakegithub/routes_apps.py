@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from yarl import URL
 
 from tests.fakegithub import render
 from tests.fakegithub.routing import NOT_FOUND, ApiRequest, GitHubError, Reply, RouteTable
 from tests.fakegithub.state import NotFound, iso
+from tests.fakegithub.webhooks import HookDelivery
 
 routes = RouteTable()
 _LEVELS = {"read": 1, "write": 2, "admin": 3}
@@ -81,3 +85,57 @@ def _requested_repositories(
                 "to the parent installation.",
             )
     return names
+
+
+# The App's webhook deliveries
+
+
+@routes("GET /app/hook/deliveries", auth="jwt")
+def list_hook_deliveries(req: ApiRequest) -> Reply:
+    """Newest first, `per_page` at a time, the next page named by an opaque `cursor`."""
+    assert req.app is not None
+    found = [d for d in req.fake.webhooks.deliveries if d.app_id == req.app.id]
+    wanted = req.query.get("status")
+    if wanted is not None:
+        found = [d for d in found if d.ok == (wanted == "success")]
+    found.sort(key=lambda d: d.id, reverse=True)
+    cursor = req.query.get("cursor")
+    if cursor is not None:
+        if not re.fullmatch(r"v1_[0-9]+", cursor):
+            raise GitHubError(400, "Bad request: invalid cursor")
+        found = [d for d in found if d.id < int(cursor.removeprefix("v1_"))]
+    per_page = max(1, min(int(req.query.get("per_page", 30)), 100))
+    page = found[:per_page]
+    headers = {}
+    if len(found) > per_page:
+        following = URL(req.url).update_query(per_page=per_page, cursor=f"v1_{page[-1].id}")
+        headers["Link"] = f'<{following}>; rel="next"'
+    return Reply(200, [_delivery_item(d) for d in page], headers)
+
+
+@routes("POST /app/hook/deliveries/{delivery_id}/attempts", auth="jwt")
+def redeliver_hook_delivery(req: ApiRequest) -> Reply:
+    """202 at once; the new attempt (same guid, `redelivery: true`) is made right after."""
+    assert req.app is not None
+    original = req.fake.webhooks.find(req.app.id, req.path["delivery_id"])
+    if original is None:
+        raise GitHubError(404, NOT_FOUND)
+    req.fake.webhooks.redeliver_later(req.state.next_id(), original)
+    return Reply(202, {})
+
+
+def _delivery_item(item: HookDelivery) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "guid": item.guid,
+        "delivered_at": iso(item.delivered_at),
+        "redelivery": item.redelivery,
+        "duration": item.duration,
+        "status": item.status,
+        "status_code": item.status_code,
+        "event": item.event,
+        "action": item.action,
+        "installation_id": item.installation_id,
+        "repository_id": item.repository_id,
+        "throttled_at": None,
+    }

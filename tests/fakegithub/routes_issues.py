@@ -46,7 +46,9 @@ def update_issue(req: ApiRequest) -> Reply:
     if "state" in body:
         set_state(issue, body["state"], body.get("state_reason"))
     if "labels" in body:
-        issue.labels = []
+        for name in list(issue.labels):
+            issue.labels.remove(name)
+            req.fake.record_label_event(issue, "unlabeled", name, req.login, _app_id(req))
         _add_labels(req, repo, issue, body["labels"])
     if "assignees" in body:
         issue.assignees = list(dict.fromkeys(body["assignees"]))
@@ -146,19 +148,44 @@ def _react(req: ApiRequest, reactions: list[Reaction]) -> Reply:
     return Reply(201, render.reaction(req.state, req.base_url, reaction))
 
 
+def _list_reactions(req: ApiRequest, reactions: list[Reaction]) -> Reply:
+    """Oldest first, one page at a time, as GitHub lists them."""
+    page, headers = req.page(reactions)
+    return Reply(200, [render.reaction(req.state, req.base_url, r) for r in page], headers)
+
+
+def _review_comment_reactions(req: ApiRequest) -> list[Reaction]:
+    repo = req.repo()
+    comment = req.state.review_comments.get(req.path["comment_id"])
+    if comment is None or comment.repo != repo.full_name:
+        raise GitHubError(404, NOT_FOUND)
+    return comment.reactions
+
+
+@routes("GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions")
+def list_comment_reactions(req: ApiRequest) -> Reply:
+    return _list_reactions(req, _comment(req)[1].reactions)
+
+
 @routes("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions")
 def react_to_comment(req: ApiRequest) -> Reply:
     _, comment = _comment(req)
     return _react(req, comment.reactions)
 
 
+@routes("GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions")
+def list_review_comment_reactions(req: ApiRequest) -> Reply:
+    return _list_reactions(req, _review_comment_reactions(req))
+
+
 @routes("POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions")
 def react_to_review_comment(req: ApiRequest) -> Reply:
-    repo = req.repo()
-    comment = req.state.review_comments.get(req.path["comment_id"])
-    if comment is None or comment.repo != repo.full_name:
-        raise GitHubError(404, NOT_FOUND)
-    return _react(req, comment.reactions)
+    return _react(req, _review_comment_reactions(req))
+
+
+@routes("GET /repos/{owner}/{repo}/issues/{issue_number}/reactions")
+def list_issue_reactions(req: ApiRequest) -> Reply:
+    return _list_reactions(req, _issue(req)[1].reactions)
 
 
 @routes("POST /repos/{owner}/{repo}/issues/{issue_number}/reactions")
@@ -170,9 +197,16 @@ def react_to_issue(req: ApiRequest) -> Reply:
 # Labels
 
 
+def _app_id(req: ApiRequest) -> int | None:
+    """The App an installation token acts for: GitHub's `performed_via_github_app`."""
+    return req.token.app_id if req.token is not None else None
+
+
 def _add_labels(req: ApiRequest, repo: Repo, issue: Issue, items: list[Any]) -> None:
     names = [item if isinstance(item, str) else item["name"] for item in items]
-    req.fake.add_labels(repo.owner, repo.name, issue.number, names)
+    req.fake.add_labels(
+        repo.owner, repo.name, issue.number, names, actor=req.login, app_id=_app_id(req)
+    )
 
 
 def _labels_of(req: ApiRequest, repo: Repo, issue: Issue) -> list[dict[str, Any]]:
@@ -204,8 +238,17 @@ def remove_issue_label(req: ApiRequest) -> Reply:
     if present is None:
         raise GitHubError(404, "Label does not exist")
     issue.labels.remove(present)
+    req.fake.record_label_event(issue, "unlabeled", present, req.login, _app_id(req))
     issue.updated_at = now()
     return Reply(200, _labels_of(req, repo, issue))
+
+
+@routes("GET /repos/{owner}/{repo}/issues/{issue_number}/events")
+def list_issue_events(req: ApiRequest) -> Reply:
+    """The timeline's label events, oldest first, paginated as GitHub does."""
+    repo, issue = _issue(req)
+    page, headers = req.page(issue.events)
+    return Reply(200, [render.issue_event(req.state, req.base_url, repo, e) for e in page], headers)
 
 
 @routes("GET /repos/{owner}/{repo}/labels")

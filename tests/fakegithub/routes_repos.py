@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.fakegithub import render
+from tests.fakegithub.conform import PLACEHOLDER_TIME
 from tests.fakegithub.routing import NOT_FOUND, ApiRequest, GitHubError, Reply, RouteTable
 
 routes = RouteTable()
@@ -71,3 +72,30 @@ def get_team_membership(req: ApiRequest) -> Reply:
             "state": "active",
         },
     )
+
+
+@routes("GET /user")
+def get_authenticated_user(req: ApiRequest) -> Reply:
+    """The token's own account; an installation token is no user, so GitHub refuses it."""
+    assert req.token is not None
+    if req.token.kind == "installation":
+        raise GitHubError(403, "Resource not accessible by integration")
+    body = render.user(req.state, req.base_url, req.token.login)
+    # `public-user` is one of a oneOf, which the response filler leaves alone: spell it out.
+    body.update(
+        user_view_type="public",
+        name=None,
+        company=None,
+        blog=None,
+        location=None,
+        email=None,
+        hireable=None,
+        bio=None,
+        public_repos=0,
+        public_gists=0,
+        followers=0,
+        following=0,
+        created_at=PLACEHOLDER_TIME,
+        updated_at=PLACEHOLDER_TIME,
+    )
+    return Reply(200, body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from tests.fakegithub import auth, gitops
 from tests.fakegithub.state import (
@@ -15,6 +16,7 @@ from tests.fakegithub.state import (
     GitHubState,
     Installation,
     Issue,
+    IssueEvent,
     Label,
     Pull,
     Repo,
@@ -23,6 +25,7 @@ from tests.fakegithub.state import (
     Token,
     now,
 )
+from tests.fakegithub.webhooks import AppWebhook, HookDelivery, Webhooks
 
 Files = Mapping[str, str | bytes | None]
 
@@ -32,6 +35,7 @@ class Seeding:
 
     state: GitHubState
     token_ttl: float
+    webhooks: Webhooks
 
     # Apps, installations, tokens
 
@@ -201,6 +205,18 @@ class Seeding:
         start = target.branch_sha(from_branch or target.default_branch)
         return gitops.commit_files(self.state.git, target, branch, files, message, author, start)
 
+    # The App's webhook (no HTTP to the fake, but `send_webhook` does POST to the receiver)
+
+    def set_app_webhook(self, app_id: int, url: str, secret: str) -> None:
+        """Point the App's webhook at `url`, signing deliveries with `secret`."""
+        self.state.app(app_id)
+        self.webhooks.hooks[app_id] = AppWebhook(url, secret)
+
+    async def send_webhook(self, app_id: int, event: str, payload: dict[str, Any]) -> HookDelivery:
+        """Deliver an event to the App's webhook now, as GitHub would; logged either way."""
+        self.state.app(app_id)
+        return await self.webhooks.send(self.state.next_id(), app_id, event, payload)
+
     # Issues and pulls
 
     def add_issue(
@@ -322,15 +338,49 @@ class Seeding:
         target.labels[name.lower()] = label
         return label
 
-    def add_labels(self, owner: str, repo: str, number: int, names: Iterable[str]) -> list[str]:
-        """Put labels on an issue or PR, creating missing repository labels as GitHub does."""
+    def add_labels(
+        self,
+        owner: str,
+        repo: str,
+        number: int,
+        names: Iterable[str],
+        *,
+        actor: str | None = None,
+        app_id: int | None = None,
+    ) -> list[str]:
+        """Put labels on an issue or PR, creating missing repository labels as GitHub does.
+
+        Each label newly put on gets a `labeled` event by `actor` (default: the issue's
+        author, as when someone labels their own PR by hand in the UI).
+        """
         target = self.state.repo(owner, repo)
         issue = target.issue(number)
         for name in names:
             label = self.add_label(owner, repo, name)
             if label.name not in issue.labels:
                 issue.labels.append(label.name)
+                self.record_label_event(issue, "labeled", label.name, actor, app_id)
         return list(issue.labels)
+
+    def remove_labels(
+        self, owner: str, repo: str, number: int, names: Iterable[str], *, actor: str | None = None
+    ) -> list[str]:
+        """Take labels off by hand (an `unlabeled` event by `actor`, default the author)."""
+        issue = self.state.repo(owner, repo).issue(number)
+        for name in names:
+            present = next((n for n in issue.labels if n.lower() == name.lower()), None)
+            if present is not None:
+                issue.labels.remove(present)
+                self.record_label_event(issue, "unlabeled", present, actor, None)
+        return list(issue.labels)
+
+    def record_label_event(
+        self, issue: Issue, event: str, label: str, actor: str | None, app_id: int | None
+    ) -> None:
+        """Append to the issue's timeline, as GitHub does for every label change."""
+        who = actor or issue.user
+        self.state.user(who, "Bot" if who.endswith("[bot]") else "User")
+        issue.events.append(IssueEvent(self.state.next_id(), event, label, who, app_id))
 
     # Checks and statuses from others (CI, other apps)
 

@@ -33,6 +33,7 @@ from tests.fakegithub.routing import Route, Violation
 from tests.fakegithub.seeding import Seeding
 from tests.fakegithub.spec import ApiDescription, Operation, load_description
 from tests.fakegithub.state import GitHubState
+from tests.fakegithub.webhooks import Webhooks
 
 ROUTE_TABLES = (
     routes_apps,
@@ -70,6 +71,7 @@ class FakeGitHub(Seeding, Queries):
         self.requests: list[RequestRecord] = []
         self.calls: list[Call] = []
         self.failures: list[InjectedFailure] = []
+        self.webhooks = Webhooks()
         self._filler = ResponseFiller(self.description.document)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
@@ -97,6 +99,7 @@ class FakeGitHub(Seeding, Queries):
         return self._url
 
     async def close(self) -> None:
+        await self.webhooks.settle()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -100,6 +100,18 @@ class Reaction:
 
 
 @dataclass
+class IssueEvent:
+    """A `labeled` or `unlabeled` entry of an issue's timeline: who changed which label."""
+
+    id: int
+    event: str
+    label: str
+    actor: str
+    app_id: int | None = None  # the App whose installation token made the change
+    created_at: datetime = field(default_factory=now)
+
+
+@dataclass
 class Comment:
     """An issue or pull request conversation comment."""
 
@@ -165,6 +177,7 @@ class Issue:
     closed_at: datetime | None = None
     reactions: list[Reaction] = field(default_factory=list)
     pull: Pull | None = None
+    events: list[IssueEvent] = field(default_factory=list)
 
 
 @dataclass

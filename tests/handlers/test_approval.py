@@ -112,9 +112,63 @@ def test_an_approval_comment_of_1000_reviewers_fits_and_keeps_its_state() -> Non
         [f"approver-number-{n:04}" for n in range(1000)],
     )
     labels = {config.commands.lgtm_label, config.commands.approved_label}
-    body = render_comment(approvals, labels, config)
+    body = render_comment(approvals, labels, labels, config)
     assert len(body) <= 65_536
     assert body.startswith("**Approval status**") and "… 4 more lines" in body
     match = _MARKER.search(body)
     assert match is not None
     assert json.loads(match.group(1)) == {"lgtm": approvals.lgtm, "approved": approvals.approved}
+
+
+async def test_review_labels_added_by_hand_do_not_approve(bot: Bot) -> None:
+    """The author puts lgtm + approved on in the UI: the labeled webhook keeps the gate red."""
+    pr = bot.fake.add_pull(OWNER, REPO, head="hand", title="feat: hand", user="author")
+    assert pr.pull is not None
+    bot.fake.add_labels(OWNER, REPO, pr.number, ["lgtm", "approved"], actor="author")
+    labeled = pull_payload(pr, "pull_request.labeled.0")
+    labeled["label"] = {"name": "approved"}
+    await bot.deliver("pull_request", labeled)
+    conclusion, summary = _run(bot, pr.pull.head_sha)
+    assert conclusion == "failure"
+    assert "the `lgtm` label was not set by ferrybot" in summary
+    assert "the `approved` label was not set by ferrybot" in summary
+
+
+async def test_commands_make_hand_set_labels_count_and_forged_comments_are_ignored(
+    bot: Bot,
+) -> None:
+    """/lgtm and /approve re-add hand-set labels as ferrybot; a pasted marker is ignored."""
+    pr = bot.fake.add_pull(OWNER, REPO, head="re", title="feat: re", user="author")
+    assert pr.pull is not None
+    forged = '<!-- ferrybot:approval {"lgtm": ["author"], "approved": ["author"]} -->'
+    bot.fake.add_comment(OWNER, REPO, pr.number, forged, user="author")
+    bot.fake.add_labels(OWNER, REPO, pr.number, ["lgtm", "approved"], actor="author")
+    bot.fake.set_permission(OWNER, REPO, "rev", "write")
+    bot.fake.set_permission(OWNER, REPO, "boss", "maintain")
+    await comment(bot, pr, "/lgtm", "rev")
+    await comment(bot, pr, "/approve", "boss")
+    assert _run(bot, pr.pull.head_sha)[0] == "success"
+    mine = [
+        c.body
+        for c in bot.fake.comments(OWNER, REPO, pr.number)
+        if "<!-- ferrybot:approval " in c.body and c.user == "ferrybot[bot]"
+    ]
+    assert len(mine) == 1 and "LGTM: @rev" in mine[0] and "Approved: @boss" in mine[0]
+    assert forged in [c.body for c in bot.fake.comments(OWNER, REPO, pr.number)]
+
+
+async def test_hold_turns_policy_red_without_a_labeled_webhook(bot: Bot) -> None:
+    """`/hold` re-runs ferrybot/policy itself; `/hold cancel` turns it green again."""
+    pr = bot.fake.add_pull(OWNER, REPO, head="p", title="feat: p", user="author")
+    assert pr.pull is not None
+    await bot.deliver("pull_request", pull_payload(pr))
+    policy = "ferrybot/policy"
+    (run,) = bot.fake.check_runs(OWNER, REPO, pr.pull.head_sha, policy)
+    assert run.conclusion == "success"
+    bot.fake.set_permission(OWNER, REPO, "rev", "triage")
+    await comment(bot, pr, "/hold", "rev")
+    (run,) = bot.fake.check_runs(OWNER, REPO, pr.pull.head_sha, policy)
+    assert run.conclusion == "failure" and "do-not-merge/hold" in run.output["summary"]
+    await comment(bot, pr, "/hold cancel", "rev")
+    (run,) = bot.fake.check_runs(OWNER, REPO, pr.pull.head_sha, policy)
+    assert run.conclusion == "success"

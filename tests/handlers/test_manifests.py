@@ -6,6 +6,7 @@ import pytest
 
 from handlers.manifest_validation import validate_manifest
 from schemas.commands_config import ManifestsConfig
+from schemas.trust import SecretsConfig
 from tests.commands.harness import OWNER, REPO, Bot, bot, pull_payload
 
 __all__ = ["bot"]
@@ -115,6 +116,7 @@ async def test_check_run_with_annotations_on_a_fork_pr(bot: Bot) -> None:
 
 async def test_other_repositories_are_not_checked(bot: Bot) -> None:
     """A repository not in `manifests.repositories` gets no run and no extra request."""
+    bot.config = bot.config.model_copy(update={"secrets": SecretsConfig(enabled=False)})
     pr = bot.fake.add_pull(OWNER, REPO, head="x", title="feat: x", files={"a.yaml": "a: [\n"})
     assert pr.pull is not None
     await bot.deliver("pull_request", pull_payload(pr))

@@ -28,6 +28,9 @@ POLICY = "handlers.policy.policy_check"
 CHECK_RUNS = "/repos/{owner}/{repo}/check-runs"
 TOKENS = "/app/installations/{installation_id}/access_tokens"
 
+# These tests count one check's requests and dead letters: the secrets check stays out.
+ONLY_POLICY = {"secrets": {"enabled": False}}
+
 
 async def test_a_handled_event_is_counted_end_to_end(
     fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
@@ -35,7 +38,7 @@ async def test_a_handled_event_is_counted_end_to_end(
     """Accepted, produced, handled ok with a duration, GitHub calls by route, budget kept."""
     app = install_app(fake_github)
     pr = fake_github.add_pull("acme", "app", head="m1", title="feat: measured")
-    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path, bot=ONLY_POLICY)
     url = metrics_url(settings.http_host, settings.http_port)
     payload = pull_request_payload(app, pr.number, pr.pull.head_sha, title="feat: measured")
     async with running_bot(settings):
@@ -85,7 +88,7 @@ async def test_retries_and_dead_letters_are_counted_per_handler(
     hidden = fake_github.add_pull("acme", "hidden", head="x", title="feat: hidden")
     pr = fake_github.add_pull("acme", "app", head="flaky", title="feat: flaky")
     fake_github.fail_next("POST", r"/check-runs$", 502)
-    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path, bot=ONLY_POLICY)
     url = metrics_url(settings.http_host, settings.http_port)
     lost = pull_request_payload(app, hidden.number, hidden.pull.head_sha, title="feat: hidden")
     lost["repository"]["name"] = "hidden"

@@ -12,6 +12,7 @@ import pytest
 from bot.notify.providers import build_request
 from schemas.notification import Notification
 from schemas.notifications_config import ChannelConfig
+from tests.commands.harness import OWNER, REPO, Bot, bot, comment
 from tests.notify.receivers import (
     discord_problems,
     generic_problems,
@@ -20,6 +21,7 @@ from tests.notify.receivers import (
     teams_problems,
 )
 
+__all__ = ["bot"]
 SECRET = "generic-signing-s3cret-0123456789"
 CHECKS: dict[str, Callable[[Any, bytes], list[str]]] = {
     "slack": lambda payload, raw: slack_problems(payload),
@@ -121,3 +123,23 @@ def test_slack_has_a_fallback_text_and_blocks() -> None:
     ]
     links = payload["blocks"][3]["text"]["text"]
     assert links == "<https://github.com/acme/gitops/pull/12|Pull request>"
+
+
+@pytest.mark.parametrize("provider", ["slack", "mattermost", "teams", "discord", "generic"])
+async def test_command_refused_reads_as_typed(bot: Bot, provider: str) -> None:
+    """A refusal reaches chat as plain text, escaped once by the provider: no GitHub markup."""
+    pr = bot.fake.add_pull(OWNER, REPO, head="n", title="feat: n", user="author")
+    bot.fake.set_permission(OWNER, REPO, "maria", "triage")
+    await comment(bot, pr, "/label <b>@admin</b>", "maria")
+    (refused,) = [n for n in bot.publisher.notifications if n.kind == "command_refused"]
+    assert refused.text == (
+        "`/label <b>@admin</b>`: this repository has no label `<b>@admin</b>`; "
+        "create it on GitHub first, or check the spelling"
+    )
+    body = build_request(channel(provider), refused).body.decode()
+    assert "&#" not in body and "code>" not in body
+    assert "/label" in body and "this repository has no label" in body
+    if provider != "generic":  # the generic webhook is for programs, which get the raw text
+        assert "@admin" not in body and "<b>" not in body
+        problems = CHECKS[provider](json.loads(body), body.encode())
+        assert problems == []

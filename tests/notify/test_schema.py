@@ -77,6 +77,7 @@ def test_every_kind_in_the_issue_exists() -> None:
         "command_refused",
         "dlq_grew",
         "drift_alert",
+        "supply_chain_failed",
     }
 
 

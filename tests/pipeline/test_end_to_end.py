@@ -24,6 +24,8 @@ from tests.support.bot import (
 from tests.support.topics import read_topic
 
 POLICY = "ferrybot/policy"
+# These tests count one check's writes and dead letters: the secrets check stays out.
+ONLY_POLICY = {"secrets": {"enabled": False}}
 
 
 async def test_signed_pull_request_gets_one_policy_check_run(
@@ -65,7 +67,7 @@ async def test_redelivery_with_a_new_id_changes_nothing(
     app = install_app(fake_github)
     pr = fake_github.add_pull("acme", "app", head="hold", title="feat: x", labels=["bug"])
     sha = pr.pull.head_sha
-    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path, bot=ONLY_POLICY)
     payload = pull_request_payload(app, pr.number, sha, action="labeled", title="feat: x")
     async with running_bot(settings):
         await deliver(settings, "pull_request", payload)
@@ -95,7 +97,7 @@ async def test_permanent_failure_is_dead_lettered_and_later_events_flow(
     fake_github.add_repo("acme", "secret-repo", files={"a": "b"})
     hidden = fake_github.add_pull("acme", "secret-repo", head="x", title="feat: hidden")
     pr = fake_github.add_pull("acme", "app", head="ok", title="feat: visible")
-    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path, bot=ONLY_POLICY)
     lost = pull_request_payload(app, hidden.number, hidden.pull.head_sha, title="feat: hidden")
     lost["repository"]["name"] = "secret-repo"
     lost["repository"]["full_name"] = "acme/secret-repo"
@@ -173,6 +175,7 @@ async def test_personal_token_falls_back_to_a_commit_status(
         github_app_id=None,
         github_private_key=None,
         github_token="ghp_patforferrybottests0000000000000000",
+        bot=ONLY_POLICY,
     )
     async with running_bot(settings):
         await deliver(
@@ -209,7 +212,7 @@ async def test_dead_letter_is_replayed_for_its_handler(
     pr = fake_github.add_pull("acme", "app", head="later", title="feat: later")
     sha = pr.pull.head_sha
     fake_github.fail_next("POST", r"/check-runs$", 422)
-    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path, bot=ONLY_POLICY)
     async with running_bot(settings):
         await deliver(settings, "pull_request", pull_request_payload(app, pr.number, sha), "late")
         await eventually(lambda: any(s == 422 for _, _, s in fake_github.requests))
@@ -231,3 +234,24 @@ async def _replay_until(settings: Settings, bootstrap: str, dry_list: bool) -> l
             return found
         await asyncio.sleep(0.2)
     return []
+
+
+async def test_each_dead_letter_is_its_own_chat_message_with_a_link(
+    fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Dead-lettered, replayed, failing again: two dlq_grew notifications, each linking the PR."""
+    app = install_app(fake_github)
+    pr = fake_github.add_pull("acme", "app", head="twice", title="feat: twice")
+    sha = pr.pull.head_sha
+    fake_github.fail_next("POST", r"/check-runs$", 422, times=2)
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    async with running_bot(settings):
+        await deliver(settings, "pull_request", pull_request_payload(app, pr.number, sha), "bad")
+        assert await _replay_until(settings, kafka_bootstrap, dry_list=True)
+        await replay(settings, kafka_bootstrap, delivery="bad")
+        chat = await read_topic(settings, kafka_bootstrap, settings.topic_notifications, 2)
+    grew = [Notification.from_bytes(r.value or b"") for r in chat]
+    grew = [n for n in grew if n.kind == NotificationKind.DLQ_GREW]
+    assert len(grew) == 2 and grew[0].id != grew[1].id
+    link = f"{fake_github.url}/acme/app/pull/{pr.number}"
+    assert [n.links for n in grew] == [{"Pull request": link}] * 2

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import aiohttp
 import gidgethub.aiohttp
 import jwt
+import pytest
 
 from bot.github.auth import JWT_LIFETIME_SECONDS, InstallationTokens, app_jwt
+from bot.github.clients import GitHubClients
+from bot.github.dryrun import DryRunRecorder
 from bot.github.etag_cache import LRUCache
+from bot.settings import load_settings
 from tests.fakegithub.auth import generate_app_key
 from tests.fakegithub.server import FakeGitHub
 from tests.support.bot import APP_ID, INSTALLATION_ID, install_app
@@ -48,3 +53,30 @@ def test_etag_cache_keeps_the_most_recent_entries() -> None:
     assert cache["a"] == 1
     cache["c"] = 3
     assert set(cache) == {"a", "c"}
+
+
+@pytest.mark.parametrize(
+    ("auth", "expected"),
+    [("app", "ferrybot[bot]"), ("pat", "octo"), ("actions", None)],
+    ids=["app-slug", "pat-user", "installation-token-has-no-user"],
+)
+async def test_bot_login_is_asked_once(
+    fake_github: FakeGitHub, tmp_path: Path, auth: str, expected: str | None
+) -> None:
+    """App auth reads its slug (GET /app), a PAT its user (GET /user); either once only."""
+    app = install_app(fake_github)
+    values: dict[str, object] = {"github_api_url": fake_github.url, "state_dir": tmp_path}
+    if auth == "app":
+        values.update(github_app_id=APP_ID, github_private_key=app.private_key)
+    elif auth == "pat":
+        fake_github.add_token("ghp_patforferrybottests0000000000000000", kind="pat", login="octo")
+        values.update(github_token="ghp_patforferrybottests0000000000000000")
+    else:
+        values.update(github_token=fake_github.issue_token(INSTALLATION_ID).value)
+    settings = load_settings(**values)
+    async with aiohttp.ClientSession() as session:
+        clients = GitHubClients(settings, session, DryRunRecorder(None))
+        assert await clients.bot_login() == expected
+        assert await clients.bot_login() == expected
+    asked = [p for _, p, _ in fake_github.requests if p in ("/app", "/user")]
+    assert len(asked) == 1

@@ -1,0 +1,1 @@
+"""Verification of artifacts and changes: signatures, attestations, model signing, secrets."""
