@@ -109,7 +109,9 @@ async def publish_secrets(ctx: Context, state: PullState, config: BotConfig) -> 
         diffs, list(settings.allowlist), settings.max_bytes, settings.max_seconds
     )
     result = secrets_result(scan, settings)
-    previous = await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, result)
+    previous = await publish_check(
+        ctx.gh, state.owner, state.repo, state.head_sha, result, ctx.check_runs
+    )
     await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
     if result.conclusion is not Conclusion.SUCCESS:
         await _audit(ctx, state, result, scan)
