@@ -9,6 +9,7 @@ import structlog
 from gidgethub.abc import GitHubAPI
 from pydantic import BaseModel, ValidationError
 
+from bot.ledger.store import LedgerStore
 from bot.pipeline.retry import PermanentError
 from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
@@ -33,6 +34,7 @@ class Context:
     sources: ArtifactSources | None = None
     # Who ferrybot is on GitHub (see GitHubClients.bot_login); None when it cannot be known.
     bot_login: str | None = None
+    ledger: LedgerStore | None = None
     _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
 
     @property

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from bot.context import Context
 from bot.github.clients import GitHubClients
+from bot.ledger.store import LedgerStore
 from bot.logs import get_logger
 from bot.metrics.definitions import (
     DEDUPE_HITS,
@@ -76,11 +77,13 @@ class Worker:
         clients: GitHubClients,
         producer: EventProducer,
         drain_on_stop: bool = False,
+        ledger: LedgerStore | None = None,
     ) -> None:
         self._settings = settings
         # Only the last copy of the events (the embedded broker) needs draining on stop; with
         # a real cluster, unstarted records stay there for the next member.
         self._drain_on_stop = drain_on_stop
+        self._ledger = ledger
         self._registry = registry
         self._clients = clients
         self._producer = producer
@@ -227,6 +230,7 @@ class Worker:
                         publisher=self._publisher,
                         sources=self._sources,
                         bot_login=await self._clients.bot_login(),
+                        ledger=self._ledger,
                     )
                     await handler.func(ctx)
         # The worker is the one place that decides what a failure means: every handler error
