@@ -74,10 +74,9 @@ def stage_metrics(
 ) -> list[StageMetrics]:
     """Rows for the (pipeline, stage) pairs given (config order) plus any others the ledger has."""
     start = now - timedelta(days=window_days)
-    known = list(stages) + sorted(
-        {(d.pipeline, d.stage) for d in projection.deployments}
-        | {(p.pipeline, p.stage) for p in projection.promotions} - set(stages)
-    )
+    seen = {(d.pipeline, d.stage) for d in projection.deployments}
+    seen |= {(p.pipeline, p.stage) for p in projection.promotions}
+    known = list(stages) + sorted(seen - set(stages))
     last_stage = {pipeline: stage for pipeline, stage in stages}
     rows = []
     for pipeline, stage in known:
