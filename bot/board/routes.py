@@ -53,12 +53,11 @@ def _guarded(handler: Handler) -> Handler:
     return guarded
 
 
-def _at(request: web.Request) -> datetime:
+def _at(request: web.Request) -> datetime | None:
     """`?at=<RFC 3339>` evaluates the metrics at that time (reproducible views); default now."""
-    now = datetime.now(UTC)
     raw = request.query.get("at")
     if raw is None:
-        return now
+        return None
     at = parse_time(raw, datetime.min.replace(tzinfo=UTC))
     if at == datetime.min.replace(tzinfo=UTC):
         raise web.HTTPBadRequest(text="`at` must be an RFC 3339 time, e.g. 2026-01-02T03:04:05Z")

@@ -48,9 +48,9 @@ def run_rebuild(settings: Settings) -> int:
 
 def run_metrics(settings: Settings, args: argparse.Namespace) -> int:
     """Print the table (or the JSON) the board shows."""
-    now = datetime.now(UTC)
-    at = parse_time(args.at, now) if args.at else now
-    if args.at and at == now:
+    never = datetime.min.replace(tzinfo=UTC)
+    at = parse_time(args.at, never) if args.at else None
+    if at == never:
         raise SettingsError(f"--at {args.at!r} is not an RFC 3339 time (2026-01-02T03:04:05Z)")
 
     async def _run() -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
@@ -71,8 +71,8 @@ class LedgerCollector(Collector):
         self._rows: list[StageMetrics] = []
 
     async def refresh(self, at: datetime | None = None) -> None:
-        """Re-read the store; `at` defaults to now (freshness and the window are ages)."""
-        report = await ledger_report(self._store, at or datetime.now(UTC))
+        """Re-read the store; `at` defaults to now (or the newest event when that is later)."""
+        report = await ledger_report(self._store, at)
         self._rows = report.stages
 
     def collect(self) -> Iterator[GaugeMetricFamily]:

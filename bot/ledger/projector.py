@@ -60,8 +60,7 @@ class Projector:
         await asyncio.wait_for(self._consumer.start(), 60)
         topics = [self._settings.topic_events, self._settings.topic_audit]
         self._consumer.subscribe(topics)
-        if self._collector is not None:
-            await self._collector.refresh()
+        await self._refresh()
         log.info("ledger.projector_started", group=ledger_group(self._settings), topics=topics)
 
     async def run(self) -> None:
@@ -100,9 +99,17 @@ class Projector:
             self.applied += new
             if new:
                 log.info("ledger.applied", facts=new, seen=len(facts))
-                if self._collector is not None:
-                    await self._collector.refresh()
+                await self._refresh()
             return True
+
+    async def _refresh(self) -> None:
+        if self._collector is None:
+            return
+        try:
+            await self._collector.refresh()
+        except (SQLAlchemyError, OSError) as exc:
+            # Stale gauges until the next batch; the projection itself is safe in the store.
+            log.warning("ledger.gauges_stale", error=type(exc).__name__)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:

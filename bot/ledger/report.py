@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.ledger.metrics import StageMetrics, stage_metrics
@@ -53,9 +53,28 @@ class LedgerReport:
         }
 
 
-async def ledger_report(store: LedgerStore, at: datetime) -> LedgerReport:
-    """Read the store once and compute everything shown (stages in config order first)."""
+def latest_time(projection: Projection) -> datetime | None:
+    """The newest time any table holds."""
+    times = [d.succeeded_at for d in projection.deployments] + [
+        d.started_at for d in projection.deployments
+    ]
+    times += [i.closed_at or i.opened_at for i in projection.incidents]
+    times += [p.merged_at or p.opened_at for p in projection.promotions]
+    times += [g.at for g in projection.gates]
+    return max((t for t in times if t is not None), default=None)
+
+
+async def ledger_report(store: LedgerStore, at: datetime | None = None) -> LedgerReport:
+    """Read the store once and compute everything shown (stages in config order first).
+
+    Without `at`: the later of now and the newest event, so a sender whose clock runs ahead
+    of ours never hides its own latest deployment.
+    """
     projection = await store.projection()
+    if at is None:
+        now = datetime.now(UTC)
+        newest = latest_time(projection)
+        at = max(now, newest) if newest is not None else now
     window = store.window_days
     rows = stage_metrics(projection, store.config.stages, at, window)
     gates = {(g.pipeline, g.stage, g.head_sha): g.conclusion for g in projection.gates}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from bot.commands import Invocation, command
 from bot.ledger.report import ledger_report, status_table
 from bot.promotion.branches import promotion_branch
@@ -35,7 +33,7 @@ async def status_command(inv: Invocation) -> str | None:
     ledger = inv.ctx.ledger
     if ledger is not None:
         # The ledger knows what was rolled out (and its health), not only what git asks for.
-        report = await ledger_report(ledger, datetime.now(UTC))
+        report = await ledger_report(ledger)
         table = status_table(report, [p.name for p in pipelines])
         if table is not None:
             return table
