@@ -127,3 +127,25 @@ async def test_change_failure_window_bounds_what_counts(
         await store.close()
     [v2] = projection.deployments
     assert v2.status == "degraded" and not v2.change_failure
+
+
+async def test_migrations_create_exactly_the_tables(ledger_url: str) -> None:
+    """Alembic's head schema is what the code's tables declare (nothing missing, nothing extra)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.ledger.tables import metadata
+
+    store = await _store(ledger_url)
+    await store.open()  # a second start finds the schema at head and changes nothing
+    await store.close()
+    engine = create_async_engine(ledger_url)
+    try:
+        async with engine.connect() as connection:
+            diff = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert diff == []

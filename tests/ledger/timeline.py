@@ -89,6 +89,13 @@ class Expected:
 
 def story() -> list[Fact]:
     """Every fact of the story, from real payload shapes and audit records."""
+    records, envelopes = story_records()
+    facts = [f for r in records for f in facts_from_audit(r)]
+    return facts + [f for e in envelopes for f in facts_from_envelope(e)]
+
+
+def story_records() -> tuple[list[AuditRecord], list[Envelope]]:
+    """The story as the audit records and the envelopes that carry it on the topics."""
     created_v2, created_v1 = T, T - timedelta(days=1)
     records = [
         _audit(
@@ -168,5 +175,4 @@ def story() -> list[Fact]:
         # A deployment of a commit no promotion made: recorded, tied to nothing.
         github_status("success", "3" * 40, "staging", T + timedelta(minutes=20), "gh-1"),
     ]
-    facts = [f for r in records for f in facts_from_audit(r)]
-    return facts + [f for e in envelopes for f in facts_from_envelope(e)]
+    return records, envelopes
