@@ -97,17 +97,20 @@ async def test_flux_generic_hmac_signature_checked(
     """A body signed with the Provider's key → 202 and a fact of its revision; others → 401."""
     settings, server = ingress
     body = json.dumps(flux_event("reconciliation-succeeded", SHA, AT)).encode()
-    assert await _post(server, "/webhooks/flux", body, flux_headers(body, "not-the-key")) == 401
-    assert await _post(server, "/webhooks/flux", body, {"Content-Type": "application/json"}) == 401
-    tampered = body.replace(b"churn-staging", b"churn-prod")
-    assert await _post(server, "/webhooks/flux", tampered, flux_headers(body)) == 401
-    assert await _post(server, "/webhooks/flux", body, flux_headers(body)) == 202
-    # The same event again has the same delivery id, so dedupe downstream sees one event.
-    assert await _post(server, "/webhooks/flux", body, flux_headers(body)) == 202
-    no_revision = json.loads(body)
-    del no_revision["metadata"]["revision"]
-    raw = json.dumps(no_revision).encode()
-    assert await _post(server, "/webhooks/flux", raw, flux_headers(raw)) == 400
+    with capture_logs() as logs:
+        assert await _post(server, "/webhooks/flux", body, flux_headers(body, "not-the-key")) == 401
+        plain = {"Content-Type": "application/json"}
+        assert await _post(server, "/webhooks/flux", body, plain) == 401
+        tampered = body.replace(b"churn-staging", b"churn-prod")
+        assert await _post(server, "/webhooks/flux", tampered, flux_headers(body)) == 401
+        assert await _post(server, "/webhooks/flux", body, flux_headers(body)) == 202
+        # The same event again has the same delivery id, so dedupe downstream sees one event.
+        assert await _post(server, "/webhooks/flux", body, flux_headers(body)) == 202
+        no_revision = json.loads(body)
+        del no_revision["metadata"]["revision"]
+        raw = json.dumps(no_revision).encode()
+        assert await _post(server, "/webhooks/flux", raw, flux_headers(raw)) == 400
+    assert FLUX_SECRET not in repr(logs)
     envelopes = await _envelopes(settings, kafka_bootstrap, expect=2)
     assert len({e.id for e in envelopes}) == 1 and len(envelopes) == 2
     [fact] = facts_from_envelope(envelopes[0])
@@ -118,8 +121,12 @@ async def test_flux_generic_hmac_signature_checked(
 
 @pytest.mark.parametrize(
     ("example", "status"),
-    [("deployment_status.created.0", "succeeded"), ("deployment_status.created.1", "started")],
-    ids=["success", "in_progress"],
+    [
+        ("deployment_status.created.0", "succeeded"),
+        ("deployment_status.created.1", "started"),
+        ("deployment.created.0", "started"),
+    ],
+    ids=["status success", "status in_progress", "deployment created"],
 )
 async def test_github_deployment_status_examples_become_facts(
     ingress: tuple[Settings, TestServer], kafka_bootstrap: str, example: str, status: str
@@ -130,7 +137,7 @@ async def test_github_deployment_status_examples_become_facts(
     body = json.dumps(payload).encode()
     headers = {
         "X-Hub-Signature-256": sign_github(body, GITHUB_SECRET),
-        "X-GitHub-Event": "deployment_status",
+        "X-GitHub-Event": example.split(".")[0],
         "X-GitHub-Delivery": f"delivery-{example}",
     }
     assert await _post(server, "/webhooks/github", body, headers) == 202
