@@ -84,8 +84,8 @@ async def rollback_after_alert(
             )
     candidate = await candidate_from_deployed(ctx, pipeline, earlier)
     reason = f"{why}; rolling `{stage.name}` back from {current.label} to {earlier.label}"
+    # rollback=True: the delivery ledger counts the deployment it replaces as a change failure.
     result = await promote(
-        # rollback=True: the delivery ledger counts the deployment it replaces as a change failure.
         ctx,
         PromotionRequest(pipeline, stage, candidate, "alertmanager", reason, rollback=True),
     )
