@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.ledger import tables
@@ -31,6 +33,8 @@ from bot.logs import get_logger
 log = get_logger(component="ledger")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK = 0x6C656467  # "ledg": the advisory lock PostgreSQL migrations hold
+_MIGRATION_ATTEMPTS = 10
 _ROWS = {
     tables.promotions: PromotionRow,
     tables.deployments: DeploymentRow,
@@ -40,7 +44,23 @@ _ROWS = {
 }
 
 
+_migration_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _migration_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _migration_locks.get(loop)
+    if lock is None:
+        lock = _migration_locks[loop] = asyncio.Lock()
+    return lock
+
+
 def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Processes starting together (ingress, worker, ledger) migrate one after the other.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -89,8 +109,21 @@ class LedgerStore:
             path = self._engine.url.database
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-        async with self._engine.begin() as connection:
-            await connection.run_sync(_upgrade)
+        for attempt in range(1, _MIGRATION_ATTEMPTS + 1):
+            try:
+                # Alembic's `context` is process-global: one migration at a time per process.
+                async with _migration_lock():
+                    async with self._engine.begin() as connection:
+                        await connection.run_sync(_upgrade)
+                break
+            except DBAPIError as exc:
+                # SQLite has no advisory lock: another process creating the schema right now
+                # makes this one fail ("already exists", "locked"); once it is done, the schema
+                # is at head and the next attempt changes nothing.
+                if attempt == _MIGRATION_ATTEMPTS:
+                    raise
+                log.info("ledger.migration_retry", attempt=attempt, error=type(exc.orig).__name__)
+                await asyncio.sleep(0.1 * attempt)
         log.info("ledger.opened", dialect=self.dialect)
 
     async def close(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.ledger.metrics import stage_metrics
@@ -149,3 +151,15 @@ async def test_migrations_create_exactly_the_tables(ledger_url: str) -> None:
     finally:
         await engine.dispose()
     assert diff == []
+
+
+async def test_processes_starting_together_migrate_once(ledger_url: str) -> None:
+    """Several stores opening one new database at once all end up on the same, complete schema."""
+    stores = [LedgerStore(ledger_url, _config(), WINDOW) for _ in range(4)]
+    try:
+        await asyncio.gather(*(store.open() for store in stores))
+        assert await stores[0].apply(story()) == 10
+        assert await stores[3].fact_count() == 10
+    finally:
+        for store in stores:
+            await store.close()
