@@ -14,7 +14,7 @@ from bot.ledger.decode import record_facts
 from bot.ledger.facts import Fact
 from bot.ledger.store import LedgerStore
 from bot.logs import get_logger
-from bot.pipeline.bus import MAX_MESSAGE_BYTES, client_params
+from bot.pipeline.bus import MAX_MESSAGE_BYTES, client_params, close_quietly
 from bot.settings import Settings
 
 log = get_logger(component="ledger")
@@ -80,8 +80,7 @@ class Projector:
                     return
                 await self._commit(offsets)
         finally:
-            with contextlib.suppress(TimeoutError, KafkaError):
-                await asyncio.wait_for(self._consumer.stop(), BROKER_CALL_TIMEOUT)
+            await close_quietly(self._consumer.stop(), BROKER_CALL_TIMEOUT)
             log.info("ledger.projector_stopped", applied=self.applied)
 
     async def _apply(self, facts: list[Fact]) -> bool:

@@ -10,7 +10,7 @@ from bot.ledger.decode import record_facts
 from bot.ledger.facts import Fact
 from bot.ledger.store import LedgerStore
 from bot.logs import get_logger
-from bot.pipeline.bus import MAX_MESSAGE_BYTES, client_params
+from bot.pipeline.bus import MAX_MESSAGE_BYTES, client_params, close_quietly
 from bot.settings import Settings
 
 log = get_logger(component="ledger")
@@ -45,7 +45,7 @@ async def rebuild(settings: Settings, bootstrap_servers: str, store: LedgerStore
                     if record.offset < ends[tp]:
                         facts += record_facts(settings, record)
     finally:
-        await consumer.stop()
+        await close_quietly(consumer.stop(), 30)
     applied = await store.replace(facts)
     log.info("ledger.rebuilt", facts=applied, partitions=len(partitions))
     return applied
