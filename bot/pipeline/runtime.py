@@ -169,7 +169,7 @@ async def serve(
             except Exception as exc:
                 results.append(exc)
         if broker is not None:
-            await _spool_unfinished(settings, bootstrap)
+            await _spool_unfinished(settings, bootstrap, components.ledger)
         if ingress is not None:
             await ingress[0].cleanup()
             log.info("ingress.stopped")
@@ -203,12 +203,18 @@ async def _close_intake(settings: Settings, gate: IntakeGate) -> None:
         log.warning("ingress.requests_unfinished", requests=left)
 
 
-async def _spool_unfinished(settings: Settings, bootstrap: str) -> None:
+async def _spool_unfinished(settings: Settings, bootstrap: str, with_ledger: bool) -> None:
+    # The ledger reads the events and audit topics too: what it has not projected yet is kept
+    # as well. Restored, such an event is handled by the worker again, which its idempotent
+    # effects make harmless; the ledger applies it once.
+    ledger = (ledger_group(settings),) if with_ledger else ()
     backlogs = [
-        Backlog(settings.topic_events, settings.kafka_consumer_group),
-        Backlog(settings.topic_notifications, notifier_group(settings)),
-        Backlog(settings.topic_dlq, None),
+        Backlog(settings.topic_events, (settings.kafka_consumer_group, *ledger)),
+        Backlog(settings.topic_notifications, (notifier_group(settings),)),
+        Backlog(settings.topic_dlq),
     ]
+    if with_ledger:
+        backlogs.append(Backlog(settings.topic_audit, ledger))
     path = spool_path(settings)
     try:
         written = await asyncio.wait_for(write_spool(settings, bootstrap, backlogs, path), 60)
