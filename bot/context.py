@@ -10,6 +10,7 @@ from gidgethub.abc import GitHubAPI
 from pydantic import BaseModel, ValidationError
 
 from bot.check_runs import CheckRunScope
+from bot.ledger.store import LedgerStore
 from bot.pipeline.retry import PermanentError
 from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
@@ -37,6 +38,7 @@ class Context:
     # Who ferrybot is on GitHub (see GitHubClients.bot_login); None when it cannot be known.
     bot_login: str | None = None
     repo_configs: RepoConfigCache | None = None
+    ledger: LedgerStore | None = None
     _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
 
     @property

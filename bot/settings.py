@@ -311,6 +311,43 @@ class Settings(BaseSettings):
         "deliveries (GitHub keeps three days); later rounds look back to the previous one.",
     )
 
+    # Deployment feedback and the delivery ledger
+    argocd_webhook_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated tokens Argo CD Notifications sends as `Authorization: "
+        "Bearer <token>` to /webhooks/argocd; several are accepted during rotation. Unset: "
+        "/webhooks/argocd refuses every delivery.",
+    )
+    flux_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated HMAC keys of Flux's generic-hmac Provider (`X-Signature: "
+        "sha256=<hex>`) for /webhooks/flux. Unset: /webhooks/flux refuses every delivery.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the delivery ledger, e.g. "
+        "postgresql+asyncpg://user:pass@db/ferrybot. Unset: SQLite file ledger.db in the state "
+        "dir.",
+    )
+    ledger_change_failure_window_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description="A deployment degraded, failed or rolled back within this long after it "
+        "succeeded counts as a change failure.",
+    )
+    ledger_metrics_window_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Window of the DORA and model metrics on /board, /api/ledger/metrics, "
+        "/metrics and `ferrybot metrics`.",
+    )
+    board_token: SecretStr | None = Field(
+        default=None,
+        description="Token /board and /api/ledger/metrics require (`Authorization: Bearer "
+        "<token>` or `?token=`). Unset: open to whoever reaches the port (use a proxy).",
+    )
+
     # Worker
     retry_attempts: int = Field(
         default=5,
@@ -333,6 +370,12 @@ class Settings(BaseSettings):
         ge=10,
         description="Fetched events a worker holds (running or waiting) before it pauses "
         "fetching; bounds its memory whatever the backlog.",
+    )
+    check_run_trust_new_heads: bool = Field(
+        default=False,
+        description="Create the check run of a pull request's live new head without looking it "
+        "up first (one GitHub call less per check). A head that already had a run before this "
+        "worker started (a PR reopened on the same branch, a force-push back) then gets a second.",
     )
     repo_config_ttl_seconds: float = Field(
         default=60.0,
@@ -372,7 +415,12 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "github_webhook_secrets", "mlflow_webhook_secrets", "alertmanager_tokens", mode="before"
+        "github_webhook_secrets",
+        "mlflow_webhook_secrets",
+        "alertmanager_tokens",
+        "argocd_webhook_tokens",
+        "flux_webhook_secrets",
+        mode="before",
     )
     @classmethod
     def _split_secrets(cls, value: Any) -> Any:
@@ -431,6 +479,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def ledger_url(self) -> str:
+        """The ledger's database URL: the setting, or SQLite in the state dir."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite+aiosqlite:///{(self.state_dir / 'ledger.db').resolve()}"
+
+    @property
     def embedded_broker(self) -> bool:
         """True when ferrybot starts its own broker."""
         return self.kafka_bootstrap_servers is None
@@ -457,6 +512,8 @@ class Settings(BaseSettings):
         """Every configured secret, for the log redactor."""
         secrets = [s.get_secret_value() for s in self.github_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.mlflow_webhook_secrets]
+        secrets += [s.get_secret_value() for s in self.argocd_webhook_tokens]
+        secrets += [s.get_secret_value() for s in self.flux_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.registry_webhook_tokens.values()]
         secrets += [s.get_secret_value() for s in self.alertmanager_tokens]
         for credential in self.registry_credentials.values():
@@ -468,6 +525,8 @@ class Settings(BaseSettings):
             self.github_private_key,
             self.kafka_sasl_password,
             self.dockerhub_url_token,
+            self.database_url,
+            self.board_token,
         ):
             if value is not None:
                 secrets.append(value.get_secret_value())

@@ -34,6 +34,16 @@ async def next_stage_on_merge(ctx: Context) -> None:
             subject=subject,
             to_value=deployed.label,
             reason=f"#{pull.number} merged",
+            # The ledger ties deployments to this PR by the merge commit GitOps controllers sync.
+            details={
+                "pipeline": pipeline.name,
+                "stage": stage.name,
+                "repo": stage.repo,
+                "pull": pull.number,
+                "url": pull.html_url,
+                "merge_commit_sha": pull.merge_commit_sha,
+                "merged_at": pull.merged_at,
+            },
         )
     )
     upcoming = pipeline.next_stage(stage.name)

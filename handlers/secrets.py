@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import gidgethub
 from gidgethub.abc import GitHubAPI
 
 from bot.check_alerts import announce_new_failure
@@ -27,6 +28,14 @@ _HOW_TO_FIX = (
     "Remove the secret from the change and rotate it (it is in the branch's history now). "
     "If it is not a secret, add `pragma: allowlist secret` to the line, or allow the path "
     "and rule under `secrets.allowlist` in the repository's config."
+)
+
+_NOT_READ = CheckResult(
+    CHECK_NAME,
+    Conclusion.NEUTRAL,
+    "Not scanned: the diff could not be read",
+    "Dry run without GitHub credentials reads nothing, so the pull request's files were not "
+    "scanned. Give dry run a read token (`FERRYBOT_GITHUB_TOKEN`) to scan them.",
 )
 
 
@@ -104,7 +113,16 @@ async def publish_secrets(ctx: Context, state: PullState, config: BotConfig) -> 
     settings = config.secrets
     if not settings.enabled:
         return
-    diffs = await pull_diffs(ctx.gh, state)
+    try:
+        diffs = await pull_diffs(ctx.gh, state)
+    except gidgethub.BadRequest as exc:
+        # Dry run without a read token answers every read with 404: the verdict says the diff
+        # was not read, rather than dead-lettering every pull request of the local demo.
+        if not (ctx.dry_run and int(exc.status_code) == 404):
+            raise
+        await publish_check(ctx.gh, state.owner, state.repo, state.head_sha, _NOT_READ)
+        ctx.log.info("secrets.not_scanned", reason="dry run cannot read the diff")
+        return
     scan = await scan_added_lines(
         diffs, list(settings.allowlist), settings.max_bytes, settings.max_seconds
     )

@@ -23,6 +23,8 @@ class Source(StrEnum):
     MLFLOW = "mlflow"
     REGISTRY = "registry"
     ALERTMANAGER = "alertmanager"
+    ARGOCD = "argocd"
+    FLUX = "flux"
     FERRYBOT = "ferrybot"
 
 

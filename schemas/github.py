@@ -62,6 +62,8 @@ class PullRequest(_Lenient):
     html_url: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    merged_at: str | None = None
+    merge_commit_sha: str | None = None
     changed_files: int | None = None
 
     @property

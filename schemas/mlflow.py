@@ -64,6 +64,7 @@ class ModelVersion(_Loose):
     description: str | None = None
     tags: list[KeyValue] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
+    creation_timestamp: int | None = Field(default=None, description="Registered at (epoch ms).")
 
     @property
     def tag_map(self) -> dict[str, str]:
@@ -81,6 +82,13 @@ class Metric(_Loose):
 
     key: str
     value: float
+
+
+class RunInfo(_Loose):
+    """`run.info` of GET /api/2.0/mlflow/runs/get (times in epoch ms)."""
+
+    start_time: int | None = None
+    end_time: int | None = None
 
 
 class RunData(_Loose):

@@ -221,6 +221,12 @@ class Stage(_Strict):
         description="Signatures, attestations and model signing the promoted artifacts must "
         "carry (`ferrybot/supply-chain`); unset: not verified.",
     )
+    deploy_targets: list[str] = Field(
+        default_factory=list,
+        description="What deploys this stage, for the delivery ledger: Argo CD app names, Flux "
+        "objects (`Kind/namespace/name`), GitHub environments. Empty: any deployment of the "
+        "stage's merge commit counts.",
+    )
 
     @field_validator("name")
     @classmethod

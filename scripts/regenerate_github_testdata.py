@@ -29,6 +29,8 @@ WEBHOOK_EVENTS = (
     "push",
     "ping",
     "installation",
+    "deployment",
+    "deployment_status",
 )
 # Documentation-only keywords; dropping them takes the trimmed spec from ~5 MB to well under 2.
 DOC_KEYS = frozenset(

@@ -6,5 +6,6 @@ pytest_plugins = [
     "tests.fakegithub.fixture",
     "tests.support.broker",
     "tests.support.mlflow",
+    "tests.support.postgres",
     "tests.support.registry",
 ]

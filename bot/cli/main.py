@@ -1,4 +1,4 @@
-"""The `ferrybot` command line: run, the parts alone, send, replay, config, setup."""
+"""The `ferrybot` command line: run, the parts alone, send, replay, config, setup, ledger."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.cli.config import add_config_parser, run_config
+from bot.cli.ledger import add_ledger_parsers, run_metrics, run_rebuild
 from bot.cli.report import report
 from bot.cli.send import SendFailed, event_from_filename, send_file
 from bot.cli.setup import add_setup_parser, run_setup
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--list", action="store_true", help="list what is there, replay nothing")
     add_config_parser(commands)
     add_setup_parser(commands)
+    add_ledger_parsers(commands)
     return parser
 
 
@@ -65,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(settings, args)
         if args.command == "setup":
             return run_setup(settings, args)
+        if args.command == "metrics":
+            return run_metrics(settings, args)
+        if args.command == "ledger" and args.action == "rebuild":
+            configure_logging(settings.log_format, settings.log_level, settings.secret_values())
+            return run_rebuild(settings)
         if args.command == "run" and not settings.github_webhook_secrets:
             settings = _with_local_secret(settings)
         if args.command == "ingress" and not settings.github_webhook_secrets:
@@ -80,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             worker=args.command in ("run", "worker"),
             notifier=args.command in ("run", "notifier"),
             reconciler=args.command in ("run", "reconciler"),
+            ledger=args.command in ("run", "ledger"),
         )
         asyncio.run(serve(settings, components))
     except SettingsError as exc:

@@ -84,8 +84,10 @@ async def rollback_after_alert(
             )
     candidate = await candidate_from_deployed(ctx, pipeline, earlier)
     reason = f"{why}; rolling `{stage.name}` back from {current.label} to {earlier.label}"
+    # rollback=True: the delivery ledger counts the deployment it replaces as a change failure.
     result = await promote(
-        ctx, PromotionRequest(pipeline, stage, candidate, "alertmanager", reason)
+        ctx,
+        PromotionRequest(pipeline, stage, candidate, "alertmanager", reason, rollback=True),
     )
     if result.pull is None:
         return RollbackOutcome(f"`{stage.name}` already runs {earlier.label}")

@@ -9,7 +9,9 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from bot.ingress.alertmanager import ALERTMANAGER_IDENTITY_HEADERS, alertmanager_envelopes
+from bot.ingress.argocd import ARGOCD_IDENTITY_HEADERS, argocd_envelopes
 from bot.ingress.errors import Refused
+from bot.ingress.flux import FLUX_IDENTITY_HEADERS, flux_envelopes
 from bot.ingress.github import GITHUB_IDENTITY_HEADERS, github_envelope
 from bot.ingress.intake import IntakeGate
 from bot.ingress.limits import ConnectionGuard
@@ -58,6 +60,8 @@ SOURCES: dict[str, SourceParser] = {
     "registry/distribution": distribution_envelopes,
     "registry/harbor": harbor_envelopes,
     "registry/docker-hub": docker_hub_envelopes,
+    "argocd": argocd_envelopes,
+    "flux": flux_envelopes,
 }
 # The headers that say who sent a delivery and what it is. A second copy of one is refused: a
 # proxy or a log reading the last copy would see another delivery than ferrybot, reading the first.
@@ -68,6 +72,8 @@ IDENTITY_HEADERS: dict[str, tuple[str, ...]] = {
     "registry/distribution": REGISTRY_IDENTITY_HEADERS,
     "registry/harbor": REGISTRY_IDENTITY_HEADERS,
     "registry/docker-hub": (),
+    "argocd": ARGOCD_IDENTITY_HEADERS,
+    "flux": FLUX_IDENTITY_HEADERS,
 }
 # Senders that can only authenticate with a secret path segment: `<prefix>/<token>`.
 _PATH_TOKEN_SOURCES = ("registry/docker-hub",)

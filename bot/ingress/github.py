@@ -15,6 +15,7 @@ from schemas.envelope import Envelope, Source
 GITHUB_IDENTITY_HEADERS = ("X-GitHub-Event", "X-GitHub-Delivery", "X-Hub-Signature-256")
 # Events whose subject is a container image rather than a repository.
 _PACKAGE_EVENTS = {"package", "registry_package"}
+_DEPLOYMENT_EVENTS = {"deployment", "deployment_status"}
 
 
 def github_envelope(headers: Mapping[str, str], body: bytes, settings: Settings) -> Envelope:
@@ -63,6 +64,10 @@ def github_subject(event: str, payload: Mapping[str, Any]) -> str:
     if not full_name:
         org = (payload.get("organization") or {}).get("login")
         return f"github/{org}" if org else "github"
+    deployment = payload.get("deployment") if event in _DEPLOYMENT_EVENTS else None
+    if isinstance(deployment, dict) and isinstance(deployment.get("environment"), str):
+        # One environment's deployments stay in order on one partition.
+        return f"github/{full_name}@{deployment['environment'][:100]}"
     number = _number(payload)
     return f"github/{full_name}#{number}" if number is not None else f"github/{full_name}"
 

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 
 from bot.pipeline.retry import PermanentError, TransientError
-from schemas.mlflow import ModelVersion, RunData
+from schemas.mlflow import ModelVersion, RunData, RunInfo
 
 _TIMEOUT = aiohttp.ClientTimeout(total=15)
 _NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
@@ -64,11 +64,18 @@ class MlflowClient:
 
     async def run_metrics(self, run_id: str) -> dict[str, float]:
         """The latest value of each metric logged on a run (empty when the run is gone)."""
+        return (await self.run(run_id))[0]
+
+    async def run(self, run_id: str) -> tuple[dict[str, float], RunInfo]:
+        """A run's latest metric values and its start/end times (empty when the run is gone)."""
         body = await self._get("runs/get", {"run_id": run_id})
         if body is None:
-            return {}
-        data = RunData.model_validate(body.get("run", {}).get("data", {}))
-        return {metric.key: metric.value for metric in data.metrics}
+            return {}, RunInfo()
+        run = body.get("run", {})
+        data = RunData.model_validate(run.get("data", {}))
+        return {metric.key: metric.value for metric in data.metrics}, RunInfo.model_validate(
+            run.get("info", {})
+        )
 
     async def run_params(self, run_id: str) -> dict[str, str]:
         """The parameters logged on a run (empty when the run is gone)."""

@@ -1,4 +1,4 @@
-"""Assembles the components (broker, ingress, worker, notifier, reconciler), runs and stops them."""
+"""Assembles the components (broker, ingress, worker, notifier, reconciler, ledger), runs them."""
 
 from __future__ import annotations
 
@@ -12,10 +12,15 @@ import aiohttp
 from aiohttp import web
 from aiokafka.errors import KafkaError
 
+from bot.board.routes import add_board_routes
 from bot.github.clients import GitHubClients
 from bot.github.dryrun import DryRunRecorder
 from bot.ingress.app import GATE_KEY, GUARD_KEY, create_app
 from bot.ingress.intake import IntakeGate
+from bot.ledger.collector import ledger_collector
+from bot.ledger.projector import Projector, ledger_group
+from bot.ledger.report import ledger_store
+from bot.ledger.store import LedgerStore
 from bot.logs import get_logger
 from bot.metrics.monitor import BrokerMonitor
 from bot.metrics.server import Health, start_metrics_server
@@ -40,11 +45,13 @@ class Components:
     worker: bool = True
     notifier: bool = True
     reconciler: bool = True
+    ledger: bool = True
 
     @property
     def everything(self) -> bool:
         """True when one process runs every part (the only way the embedded broker works)."""
-        return self.ingress and self.worker and self.notifier and self.reconciler
+        parts = (self.ingress, self.worker, self.notifier, self.reconciler, self.ledger)
+        return all(parts)
 
 
 class Service(Protocol):
@@ -94,10 +101,19 @@ async def serve(
         session = aiohttp.ClientSession()
         stack.push_async_callback(session.close)
 
+        # The ledger: written by the projector, read by the board (ingress) and /status (worker).
+        ledger: LedgerStore | None = None
+        if components.ingress or components.worker or components.ledger:
+            ledger = ledger_store(settings)
+            await ledger.open()
+            stack.push_async_callback(ledger.close)
+
         ingress: tuple[web.AppRunner, IntakeGate] | None = None
         health = Health(producer)
         if components.ingress:
-            ingress = await _start_ingress(settings, producer, bootstrap, broker is not None)
+            ingress = await _start_ingress(
+                settings, producer, bootstrap, broker is not None, ledger
+            )
             stack.push_async_callback(ingress[0].cleanup)
         else:
             # Up before the services start, so liveness answers while a group is joined.
@@ -112,7 +128,9 @@ async def serve(
         if components.reconciler:
             services.append(("reconciler", Reconciler(settings, producer, session)))
         if components.worker:
-            worker = _build_worker(settings, bootstrap, session, producer, broker is not None)
+            worker = _build_worker(
+                settings, bootstrap, session, producer, broker is not None, ledger
+            )
             services.append(("worker", worker))
             groups[settings.kafka_consumer_group] = settings.topic_events
             health.assigned.append(worker.assigned)
@@ -121,6 +139,11 @@ async def serve(
             services.append(("notifier", notifier))
             groups[notifier_group(settings)] = settings.topic_notifications
             health.assigned.append(notifier.assigned)
+        if components.ledger and ledger is not None:
+            # Last to stop: it projects the audit records the worker wrote while stopping.
+            projector = Projector(settings, bootstrap, ledger, ledger_collector(ledger))
+            services.append(("ledger", projector))
+            groups[ledger_group(settings)] = settings.topic_events
         services.insert(0, ("monitor", BrokerMonitor(settings, bootstrap, producer, groups)))
         for _, service in services:
             await service.start()
@@ -146,7 +169,7 @@ async def serve(
             except Exception as exc:
                 results.append(exc)
         if broker is not None:
-            await _spool_unfinished(settings, bootstrap)
+            await _spool_unfinished(settings, bootstrap, components.ledger)
         if ingress is not None:
             await ingress[0].cleanup()
             log.info("ingress.stopped")
@@ -180,12 +203,18 @@ async def _close_intake(settings: Settings, gate: IntakeGate) -> None:
         log.warning("ingress.requests_unfinished", requests=left)
 
 
-async def _spool_unfinished(settings: Settings, bootstrap: str) -> None:
+async def _spool_unfinished(settings: Settings, bootstrap: str, with_ledger: bool) -> None:
+    # The ledger reads the events and audit topics too: what it has not projected yet is kept
+    # as well. Restored, such an event is handled by the worker again, which its idempotent
+    # effects make harmless; the ledger applies it once.
+    ledger = (ledger_group(settings),) if with_ledger else ()
     backlogs = [
-        Backlog(settings.topic_events, settings.kafka_consumer_group),
-        Backlog(settings.topic_notifications, notifier_group(settings)),
-        Backlog(settings.topic_dlq, None),
+        Backlog(settings.topic_events, (settings.kafka_consumer_group, *ledger)),
+        Backlog(settings.topic_notifications, (notifier_group(settings),)),
+        Backlog(settings.topic_dlq),
     ]
+    if with_ledger:
+        backlogs.append(Backlog(settings.topic_audit, ledger))
     path = spool_path(settings)
     try:
         written = await asyncio.wait_for(write_spool(settings, bootstrap, backlogs, path), 60)
@@ -197,9 +226,15 @@ async def _spool_unfinished(settings: Settings, bootstrap: str) -> None:
 
 
 async def _start_ingress(
-    settings: Settings, producer: EventProducer, bootstrap: str, embedded: bool
+    settings: Settings,
+    producer: EventProducer,
+    bootstrap: str,
+    embedded: bool,
+    ledger: LedgerStore | None,
 ) -> tuple[web.AppRunner, IntakeGate]:
     app = create_app(settings, producer)
+    if ledger is not None:
+        add_board_routes(app, ledger, settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     if runner.server is not None:
@@ -221,6 +256,7 @@ def _build_worker(
     session: aiohttp.ClientSession,
     producer: EventProducer,
     drain_on_stop: bool,
+    ledger: LedgerStore | None,
 ) -> Worker:
     recorder = DryRunRecorder(settings.state_dir / "dry-run.jsonl")
     clients = GitHubClients(settings, session, recorder)
@@ -231,7 +267,9 @@ def _build_worker(
         auth=clients.mode.value,
         handlers=sorted(registry.handlers),
     )
-    return Worker(settings, bootstrap, registry, clients, producer, drain_on_stop=drain_on_stop)
+    return Worker(
+        settings, bootstrap, registry, clients, producer, drain_on_stop=drain_on_stop, ledger=ledger
+    )
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from bot.logs import get_logger
 from bot.pipeline.bus import MAX_MESSAGE_BYTES, EventProducer, client_params, close_quietly
@@ -30,10 +31,12 @@ CALL_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class Backlog:
-    """A topic and the consumer group whose uncommitted records count as unfinished."""
+    """A topic and the consumer groups whose uncommitted records count as unfinished."""
 
     topic: str
-    group: str | None  # None: nobody consumes it, every record is kept (the DLQ)
+    # Every record past the lowest committed offset of these groups is kept; no group (the
+    # DLQ, which nobody consumes) keeps every record.
+    groups: tuple[str, ...] = ()
 
 
 def spool_path(settings: Settings) -> Path:
@@ -95,7 +98,7 @@ async def _unfinished(
 ) -> list[ConsumerRecord[bytes, bytes]]:
     consumer = AIOKafkaConsumer(
         **client_params(settings, bootstrap),
-        group_id=backlog.group,
+        group_id=None,
         enable_auto_commit=False,
         max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
         fetch_max_bytes=MAX_MESSAGE_BYTES,
@@ -109,10 +112,9 @@ async def _unfinished(
             return []
         # Assigned by hand: reading the group's committed offsets without joining the group.
         consumer.assign(tps)
+        lowest = await _lowest_committed(settings, bootstrap, backlog.groups, tps)
         for tp in tps:
-            committed = None
-            if backlog.group is not None:
-                committed = await asyncio.wait_for(consumer.committed(tp), CALL_TIMEOUT)
+            committed = lowest.get(tp)
             if committed is None:
                 await consumer.seek_to_beginning(tp)
             else:
@@ -120,6 +122,33 @@ async def _unfinished(
         return await read_to_quiet(consumer, tps)
     finally:
         await close_quietly(consumer.stop(), CALL_TIMEOUT)
+
+
+async def _lowest_committed(
+    settings: Settings, bootstrap: str, groups: tuple[str, ...], tps: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    # The slowest group decides: a record one group has finished and another has not is
+    # unfinished. A partition left out (no group, or one that never committed there) is read
+    # from the beginning.
+    if not groups:
+        return {}
+    admin = AIOKafkaAdminClient(**client_params(settings, bootstrap))
+    await asyncio.wait_for(admin.start(), CALL_TIMEOUT)
+    try:
+        per_group = [
+            await asyncio.wait_for(
+                admin.list_consumer_group_offsets(group, partitions=tps), CALL_TIMEOUT
+            )
+            for group in groups
+        ]
+    finally:
+        await close_quietly(admin.close(), CALL_TIMEOUT)
+    lowest: dict[TopicPartition, int] = {}
+    for tp in tps:
+        offsets = [offsets[tp].offset if tp in offsets else -1 for offsets in per_group]
+        if min(offsets) >= 0:
+            lowest[tp] = min(offsets)
+    return lowest
 
 
 def _encode(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from bot.check_runs import CheckRunLedger, CheckRunScope
 from bot.context import Context
 from bot.github.clients import GitHubClients
+from bot.ledger.store import LedgerStore
 from bot.logs import get_logger
 from bot.metrics.definitions import (
     DEDUPE_HITS,
@@ -96,11 +97,13 @@ class Worker:
         clients: GitHubClients,
         producer: EventProducer,
         drain_on_stop: bool = False,
+        ledger: LedgerStore | None = None,
     ) -> None:
         self._settings = settings
         # Only the last copy of the events (the embedded broker) needs draining on stop; with
         # a real cluster, unstarted records stay there for the next member.
         self._drain_on_stop = drain_on_stop
+        self._ledger = ledger
         self._registry = registry
         self._clients = clients
         self._producer = producer
@@ -293,6 +296,8 @@ class Worker:
     ) -> str | None:
         tp = TopicPartition(record.topic, record.partition)
         live_from, assigned_ms = self._live_from.get(tp), self._assigned_ms.get(tp)
+        if not self._settings.check_run_trust_new_heads:
+            return None  # every create is looked up first: never two runs for one name + SHA
         if replay_of is not None or live_from is None or assigned_ms is None:
             return None
         # Both marks: Tansu's end offset can fall short of the real end (its last batch's base
@@ -357,6 +362,7 @@ class Worker:
                                 sources=self._sources,
                                 check_runs=scope,
                                 bot_login=await self._clients.bot_login(),
+                                ledger=self._ledger,
                                 repo_configs=self._repo_configs,
                             )
                         await handler.func(dataclasses.replace(shared, log=handler_log))

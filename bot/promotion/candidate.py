@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from bot.gitops.templates import TemplateValues
 from bot.registry.client import ImageRef
@@ -18,6 +19,13 @@ class Candidate:
     image: ImageRef | None = None
     alias: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    trained_at: datetime | None = None
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When the registry registered the model version (the ledger's lead-time start)."""
+        stamp = self.model.creation_timestamp if self.model else None
+        return datetime.fromtimestamp(stamp / 1000, UTC) if stamp is not None else None
 
     def values(self, pipeline: Pipeline, stage: Stage) -> TemplateValues:
         """Template values for this candidate (validated identifiers only)."""

@@ -94,10 +94,15 @@ def describe(result: PromotionResult, stage: Stage) -> str:
 
 
 async def run_promotion(
-    inv: Invocation, pipeline: Pipeline, stage: Stage, candidate: Candidate, reason: str
+    inv: Invocation,
+    pipeline: Pipeline,
+    stage: Stage,
+    candidate: Candidate,
+    reason: str,
+    rollback: bool = False,
 ) -> str:
-    """Promote and say what happened."""
-    request = PromotionRequest(pipeline, stage, candidate, inv.actor, reason)
+    """Promote and say what happened (`rollback`: the ledger counts it as a change failure)."""
+    request = PromotionRequest(pipeline, stage, candidate, inv.actor, reason, rollback)
     result = await promote(inv.ctx, request)
     supply = result.supply_chain
     if supply is not None and not supply.passed:

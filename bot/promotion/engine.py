@@ -48,6 +48,7 @@ class PromotionRequest:
     candidate: Candidate
     actor: str
     reason: str
+    rollback: bool = False
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,12 @@ async def _audit(
     supply: SupplyChainResult | None = None,
 ) -> None:
     pipeline, stage = request.pipeline, request.stage
-    details: dict[str, object] = {"pipeline": pipeline.name, "stage": stage.name}
+    details = artifact_details(request.candidate) | {
+        "pipeline": pipeline.name,
+        "stage": stage.name,
+        "repo": stage.repo,
+        "rollback": request.rollback,
+    }
     if supply is not None:
         details["supply_chain"] = {
             "passed": supply.passed,
@@ -298,6 +304,21 @@ async def _audit(
             details=details,
         )
     )
+
+
+def artifact_details(candidate: Candidate) -> dict[str, object]:
+    """What the delivery ledger needs of the artifact: versions, digest and their times."""
+    details: dict[str, object] = {}
+    if candidate.model is not None:
+        details |= {"model": candidate.model.name, "model_version": candidate.model.version}
+    if candidate.image is not None:
+        details |= {"image": candidate.image.repository, "tag": candidate.image.tag}
+        details["digest"] = candidate.image.digest
+    if candidate.created_at is not None:
+        details["artifact_created_at"] = candidate.created_at.isoformat()
+    if candidate.trained_at is not None:
+        details["trained_at"] = candidate.trained_at.isoformat()
+    return details
 
 
 async def _announce(

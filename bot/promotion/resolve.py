@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.context import Context
 from bot.gitops.identifiers import (
     InvalidIdentifier,
@@ -43,8 +45,14 @@ async def model_candidate(
         raise TransientError(f"{name} version {version} is still registering", retry_after=5)
     if not found.ready:
         raise PermanentError(f"{name} version {version} is {found.status}, not READY")
-    metrics = await mlflow.run_metrics(found.run_id) if found.run_id else {}
-    return Candidate(model=found, alias=alias, metrics=metrics)
+    metrics: dict[str, float] = {}
+    trained_at = None
+    if found.run_id:
+        metrics, run = await mlflow.run(found.run_id)
+        # The end of the training run dates the model's data; a run still open, its start.
+        stamp = run.end_time or run.start_time
+        trained_at = datetime.fromtimestamp(stamp / 1000, UTC) if stamp else None
+    return Candidate(model=found, alias=alias, metrics=metrics, trained_at=trained_at)
 
 
 async def image_candidate(
@@ -91,4 +99,5 @@ async def candidate_from_deployed(
         model=model.model if model else None,
         image=image,
         metrics=model.metrics if model else {},
+        trained_at=model.trained_at if model else None,
     )

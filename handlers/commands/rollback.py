@@ -50,4 +50,4 @@ async def rollback_command(inv: Invocation) -> str | None:
         back_to = earlier.label
     where = f"{inv.state.owner}/{inv.state.repo}#{inv.state.number}"
     reason = f"/rollback by {inv.actor} to {back_to} ({where})"
-    return await run_promotion(inv, pipeline, stage, candidate, reason)
+    return await run_promotion(inv, pipeline, stage, candidate, reason, rollback=True)

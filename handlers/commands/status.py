@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import Invocation, command
+from bot.ledger.report import ledger_report, status_table
 from bot.promotion.branches import promotion_branch
 from bot.promotion.commanded import find_pipeline
 from bot.promotion.engine import gitops_client, stage_files
@@ -29,6 +30,13 @@ async def status_command(inv: Invocation) -> str | None:
     )
     if not pipelines:
         return "no promotion pipelines are configured."
+    ledger = inv.ctx.ledger
+    if ledger is not None:
+        # The ledger knows what was rolled out (and its health), not only what git asks for.
+        report = await ledger_report(ledger)
+        table = status_table(report, [p.name for p in pipelines])
+        if table is not None:
+            return table
     lines = ["| pipeline | stage | version now | open promotion PR |", "|---|---|---|---|"]
     for pipeline in pipelines:
         for stage in pipeline.stages:

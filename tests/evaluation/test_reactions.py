@@ -45,6 +45,8 @@ async def test_firing_alert_retrains_rolls_back_and_notifies(bot: Bot) -> None:
     assert notice.links["runbook"] == "https://runbooks.example.com/model-drift"
     actions = _actions(bot)
     assert {"alert.retrain_dispatched", "alert.rollback_opened", "alert.notified"} <= set(actions)
+    opened = next(a for a in bot.publisher.audits if a.action == "promotion.opened")
+    assert opened.details["rollback"] is True  # the ledger counts it as a change failure
     dispatched = next(a for a in bot.publisher.audits if a.action == "alert.retrain_dispatched")
     assert dispatched.details["pipeline"] == "churn" and dispatched.details["stage"] == "prod"
     assert dispatched.details["fingerprint"] == "1756beea62ee1fb4"

@@ -48,11 +48,13 @@ def _calls(fake: FakeGitHub, since: int = 0) -> list[tuple[str, str, int]]:
 async def test_opened_costs_its_writes_only_and_known_runs_need_no_lookup(
     fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    """A live opened: label + create, no lookup; the bot's own label echo costs nothing."""
+    """Trusting new heads, a live opened: label + create, no lookup; the label echo is free."""
     app = install_app(fake_github)
     pr = fake_github.add_pull("acme", "app", head="feature", title="feat: thing")
     sha = pr.pull.head_sha
-    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    settings = bot_settings(
+        kafka_bootstrap, fake_github, app, tmp_path, check_run_trust_new_heads=True
+    )
     async with running_bot(settings):
         start = await _joined(fake_github, app, settings)
         opened = pull_request_payload(app, pr.number, sha, title="feat: thing", live=True)
@@ -80,6 +82,36 @@ async def test_opened_costs_its_writes_only_and_known_runs_need_no_lookup(
         ]
 
 
+async def test_by_default_a_head_that_had_a_run_never_gets_a_second(
+    fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """A PR reopened on a head that already has a run: the default looks it up, one run stays."""
+    app = install_app(fake_github)
+    first = fake_github.add_pull("acme", "app", head="reused", title="feat: first")
+    sha = first.pull.head_sha
+    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path)
+    async with running_bot(settings):
+        await deliver(settings, "pull_request", pull_request_payload(app, first.number, sha))
+        await eventually(lambda: len(fake_github.check_runs("acme", "app", sha, POLICY)) == 1)
+    # A new worker (nothing in memory), and a new live PR on the same head commit.
+    # Its title fails the policy, so the verdict changes: an update of the run, or a second run.
+    second = fake_github.add_pull("acme", "app", head="reused", title="wip")
+    async with running_bot(settings):
+        start = await _joined(fake_github, app, settings)
+        opened = pull_request_payload(app, second.number, sha, title="wip", live=True)
+        await deliver(settings, "pull_request", opened)
+        await eventually(
+            lambda: any(
+                run.conclusion == "failure"
+                for run in fake_github.check_runs("acme", "app", sha, POLICY)
+            )
+        )
+        assert any(
+            c[:2] == ("PATCH", "/repos/acme/app/check-runs/N") for c in _calls(fake_github, start)
+        )
+    assert len(fake_github.check_runs("acme", "app", sha, POLICY)) == 1
+
+
 async def test_a_redelivered_opened_looks_the_run_up_first(
     fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -97,11 +129,18 @@ async def test_a_redelivered_opened_looks_the_run_up_first(
 async def test_a_create_that_failed_is_looked_up_before_it_is_tried_again(
     fake_github: FakeGitHub, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    """A create whose answer was lost may have made the run: the retry asks before creating."""
+    """Trusting new heads, a create whose answer was lost is looked up before it is retried."""
     app = install_app(fake_github)
     pr = fake_github.add_pull("acme", "app", head="flaky", title="feat: flaky")
     sha = pr.pull.head_sha
-    settings = bot_settings(kafka_bootstrap, fake_github, app, tmp_path, retry_max_wait_seconds=0.1)
+    settings = bot_settings(
+        kafka_bootstrap,
+        fake_github,
+        app,
+        tmp_path,
+        retry_max_wait_seconds=0.1,
+        check_run_trust_new_heads=True,
+    )
     async with running_bot(settings):
         start = await _joined(fake_github, app, settings)
         fake_github.fail_next("POST", r"/check-runs$", 502)
@@ -110,8 +149,9 @@ async def test_a_create_that_failed_is_looked_up_before_it_is_tried_again(
         await eventually(lambda: len(fake_github.check_runs("acme", "app", sha, POLICY)) == 1)
     runs = [call for call in _calls(fake_github, start) if "check-runs" in call[1]]
     failed = runs.index(("POST", "/repos/acme/app/check-runs", 502))
-    # The failed create is looked up before it is tried again; nothing else is.
-    assert runs[failed + 1] == ("GET", "/repos/acme/app/commits/SHA/check-runs", 200)
+    # The failed create is looked up (a 304 when the ETag cache holds the list) before it is
+    # tried again; nothing else is.
+    assert runs[failed + 1][:2] == ("GET", "/repos/acme/app/commits/SHA/check-runs")
     assert sum(1 for call in runs if call[0] == "GET") == 1
     assert len(fake_github.check_runs("acme", "app", sha, POLICY)) == 1
 

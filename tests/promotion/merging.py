@@ -16,8 +16,8 @@ MERGER_TOKEN = "merger-token"
 
 async def merge_and_deliver(
     fake: FakeGitHub, settings: Settings, app: GitHubApp, number: int, merger: str = "carol"
-) -> None:
-    """Merge PR `number` through the REST API and deliver its `pull_request.closed`."""
+) -> str:
+    """Merge PR `number` through the REST API, deliver its `pull_request.closed`; the merge SHA."""
     fake.add_token(MERGER_TOKEN, login=merger)
     issue = fake.state.repo(app.owner, app.repo).issue(number)
     assert issue.pull is not None
@@ -28,11 +28,13 @@ async def merge_and_deliver(
         session.put(url, json={}, headers={"Authorization": f"token {MERGER_TOKEN}"}) as answer,
     ):
         assert answer.status == 200, await answer.text()
+        merge_sha: str = (await answer.json())["sha"]
     payload = promotion_pull_payload(app, number, head_ref, head_sha, "closed", issue.title)
-    payload["pull_request"].update(merged=True, state="closed")
+    payload["pull_request"].update(merged=True, state="closed", merge_commit_sha=merge_sha)
     payload["sender"]["login"] = merger
     answer_status = (await deliver_github(settings, "pull_request", payload)).status
     assert answer_status == 202
+    return merge_sha
 
 
 def promotion_pull_payload(

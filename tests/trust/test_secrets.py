@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+from typing import cast
 
+import aiohttp
 import pytest
 import structlog
 
+from bot.context import Context
+from bot.github.dryrun import DryRunGitHubAPI, DryRunRecorder
+from bot.publisher import Publisher
 from bot.trust import secrets as scanner
 from bot.trust.secrets import FileDiff, scan_files
+from handlers.secrets import secrets_check
 from schemas.commands_config import RepoConfigPolicy
+from schemas.config import BotConfig
+from schemas.envelope import Envelope, Source
 from schemas.trust import SecretAllowEntry, SecretsConfig
-from tests.commands.harness import OWNER, REPO, Bot, bot, pull_payload
+from tests.commands.harness import OWNER, REPO, Bot, RecordingPublisher, bot, pull_payload
+from tests.support.bot import INSTALLATION_ID
+from tests.support.payloads import load_webhook
 
 __all__ = ["bot"]
 CHECK = "ferrybot/secrets"
@@ -228,3 +239,34 @@ async def test_partial_scan_says_so(bot: Bot) -> None:
     assert run.conclusion == "neutral"
     assert run.output["title"] == "Partial scan: no secrets in the files scanned"
     assert "`data/big.txt`: size limit" in run.output["summary"]
+
+
+async def test_dry_run_without_a_token_says_the_diff_was_not_read() -> None:
+    """Dry run reads nothing without a token: the check is neutral and says why, no dead letter."""
+    recorder = DryRunRecorder(None)
+    payload = copy.deepcopy(load_webhook("pull_request.opened.0", INSTALLATION_ID))
+    envelope = Envelope(
+        id="dry-run-secrets",
+        source=Source.GITHUB,
+        event="pull_request",
+        action="opened",
+        subject="github/Codertocat/Hello-World#2",
+        installation_id=INSTALLATION_ID,
+        payload=payload,
+    )
+    async with aiohttp.ClientSession() as session:
+        gh = DryRunGitHubAPI(
+            recorder, "ferrybot-tests", session=session, base_url="https://api.github.com"
+        )
+        ctx = Context(
+            envelope=envelope,
+            gh=gh,
+            config=BotConfig(),
+            log=structlog.get_logger(),
+            dry_run=True,
+            publisher=cast(Publisher, RecordingPublisher()),
+        )
+        await secrets_check(ctx)
+    (call,) = [c for c in recorder.calls if c["body"] and c["body"].get("name") == CHECK]
+    assert call["body"]["conclusion"] == "neutral"
+    assert "could not be read" in call["body"]["output"]["title"]

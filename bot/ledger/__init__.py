@@ -1,0 +1,1 @@
+"""The delivery ledger: deployments tied to promotions and artifacts, and the metrics over them."""
