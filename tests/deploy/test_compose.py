@@ -19,7 +19,7 @@ from bot.settings import Settings
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE: dict[str, Any] = YAML(typ="safe").load((DEPLOY / "compose.yaml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
-ROLES = {"ingress", "worker", "notifier", "reconciler"}
+ROLES = {"ingress", "worker", "notifier", "reconciler", "ledger"}
 # `${VAR:?message}`: compose stops with the message when VAR is unset or empty.
 _REQUIRED = re.compile(r"\$\{(\w+):\?[^}]+\}")
 
@@ -29,7 +29,7 @@ def _ferrybot_services() -> dict[str, dict[str, Any]]:
 
 
 def test_every_role_runs_from_the_image_with_a_valid_command() -> None:
-    """ingress, worker ×2, notifier, reconciler (one), each command accepted by the CLI."""
+    """ingress, worker ×2, notifier, reconciler and ledger (one each), commands the CLI takes."""
     services = _ferrybot_services()
     commands = {name: service["command"] for name, service in services.items()}
     assert set(commands) == ROLES
@@ -37,8 +37,10 @@ def test_every_role_runs_from_the_image_with_a_valid_command() -> None:
         assert build_parser().parse_args(command).command == name
     assert services["worker"]["deploy"]["replicas"] == 2
     assert "deploy" not in services["reconciler"]  # one poller, never scaled
+    assert "deploy" not in services["ledger"]  # one projector
+    healthy = {"condition": "service_healthy"}
     for service in services.values():
-        assert service["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+        assert service["depends_on"] == {"kafka": healthy, "postgres": healthy}
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
 
 

@@ -19,7 +19,7 @@ from bot.settings import Settings
 
 KUSTOMIZE = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 OVERLAYS = ["dev", "prod"]
-ROLES = {"ingress", "worker", "notifier", "reconciler"}
+ROLES = {"ingress", "worker", "notifier", "reconciler", "ledger"}
 CRDS = {"ServiceMonitor", "KafkaTopic"}
 
 
