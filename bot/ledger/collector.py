@@ -56,6 +56,11 @@ _GAUGES: tuple[tuple[str, str, Callable[[StageMetrics], float | None]], ...] = (
         "Model-gate verdicts that passed, over verdicts.",
         lambda r: r.gate_pass_rate,
     ),
+    (
+        "retraining_cycle_p50_seconds",
+        "Alert fired → retrained version promoted to the stage, median.",
+        lambda r: r.retraining_cycle_p50_seconds,
+    ),
 )
 
 

@@ -20,6 +20,7 @@ class FactKind(StrEnum):
     PROMOTION = "promotion"
     GATE = "gate"
     DEPLOYMENT = "deployment"
+    RETRAIN = "retrain"
 
 
 class DeployStatus(StrEnum):
@@ -210,8 +211,18 @@ def _image_push(envelope: Envelope, payload: dict[str, Any]) -> list[Fact]:
     ]
 
 
+def _time(value: object) -> datetime | None:
+    """An RFC 3339 time from audit details, or None when absent or not a time."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
 def facts_from_audit(record: AuditRecord) -> list[Fact]:
-    """Promotions (opened, merged, closed) and gate verdicts of a pipeline's stage."""
+    """Promotions (opened, merged, closed), gate verdicts and retraining cycles of a stage."""
     parts = record.subject.split("/")
     if len(parts) != 3 or parts[0] != "pipeline":
         return []
@@ -236,6 +247,8 @@ def facts_from_audit(record: AuditRecord) -> list[Fact]:
                 **base,
             )
         ]
+    if kind == "retrain" and verb == "cycle_completed":
+        return _retrain_cycle(record, base)
     if kind != "promotion":
         return []
     pull = details.get("pull")
@@ -271,3 +284,26 @@ def facts_from_audit(record: AuditRecord) -> list[Fact]:
     if verb == "already_deployed" and isinstance(closed, int):
         return [Fact(kind=FactKind.PROMOTION, status="closed", pull=closed, **base)]
     return []
+
+
+def _retrain_cycle(record: AuditRecord, base: dict[str, Any]) -> list[Fact]:
+    """Alert fired → new version promoted: the fact's time is the promotion's, not the audit's."""
+    details = record.details
+    fired, promoted = _time(details.get("fired_at")), _time(details.get("promoted_at"))
+    episode = details.get("episode")
+    if fired is None or promoted is None or not isinstance(episode, str) or promoted < fired:
+        return []
+    fingerprint = details.get("fingerprint")
+    return [
+        Fact(
+            kind=FactKind.RETRAIN,
+            status="completed",
+            version=record.to_value,
+            data={
+                "episode": episode,
+                "fingerprint": fingerprint if isinstance(fingerprint, str) else None,
+                "fired_at": fired.isoformat(),
+            },
+            **{**base, "at": promoted},
+        )
+    ]

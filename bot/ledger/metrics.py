@@ -42,6 +42,8 @@ class StageMetrics:
     promotion_cycle_p50_seconds: float | None
     gate_pass_rate: float | None
     gates: int
+    retraining_cycle_p50_seconds: float | None
+    retraining_cycles: int
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready (times as RFC 3339)."""
@@ -76,6 +78,7 @@ def stage_metrics(
     start = now - timedelta(days=window_days)
     seen = {(d.pipeline, d.stage) for d in projection.deployments}
     seen |= {(p.pipeline, p.stage) for p in projection.promotions}
+    seen |= {(c.pipeline, c.stage) for c in projection.retrain_cycles}
     known = list(stages) + sorted(seen - set(stages))
     last_stage = {pipeline: stage for pipeline, stage in stages}
     rows = []
@@ -98,6 +101,11 @@ def stage_metrics(
             g
             for g in projection.gates
             if (g.pipeline, g.stage) == (pipeline, stage) and start <= g.at <= now
+        ]
+        retrained = [
+            c.seconds
+            for c in projection.retrain_cycles
+            if (c.pipeline, c.stage) == (pipeline, stage) and start <= c.promoted_at <= now
         ]
         rows.append(
             StageMetrics(
@@ -129,6 +137,8 @@ def stage_metrics(
                 if gates
                 else None,
                 gates=len(gates),
+                retraining_cycle_p50_seconds=percentile(retrained, 50),
+                retraining_cycles=len(retrained),
             )
         )
     return rows

@@ -93,6 +93,20 @@ class GateRow:
 
 
 @dataclass
+class RetrainCycleRow:
+    """One retraining cycle: its alert fired, the retrained version reached the stage."""
+
+    pipeline: str
+    stage: str
+    episode: str
+    fingerprint: str | None
+    version: str | None
+    fired_at: datetime
+    promoted_at: datetime
+    seconds: float
+
+
+@dataclass
 class Projection:
     """Every derived table."""
 
@@ -101,6 +115,7 @@ class Projection:
     incidents: list[IncidentRow] = field(default_factory=list)
     artifacts: list[ArtifactRow] = field(default_factory=list)
     gates: list[GateRow] = field(default_factory=list)
+    retrain_cycles: list[RetrainCycleRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -147,6 +162,7 @@ def project(
         incidents=incidents,
         artifacts=sorted(artifacts.values(), key=lambda a: (a.pipeline, a.version)),
         gates=_gates(by_kind[FactKind.GATE]),
+        retrain_cycles=_retrain_cycles(by_kind[FactKind.RETRAIN]),
     )
 
 
@@ -325,3 +341,26 @@ def _gates(facts: list[Fact]) -> list[GateRow]:
             fact.pipeline, fact.stage, fact.revision, fact.version, fact.status, fact.at
         )
     return sorted(rows.values(), key=lambda g: (g.pipeline, g.stage, g.at, g.head_sha))
+
+
+def _retrain_cycles(facts: list[Fact]) -> list[RetrainCycleRow]:
+    """One row per pipeline's alert episode: the first promotion that closed it counts."""
+    rows: dict[tuple[str, str], RetrainCycleRow] = {}
+    for fact in facts:
+        episode = fact.data.get("episode")
+        if fact.pipeline is None or fact.stage is None or not isinstance(episode, str):
+            continue
+        if (fact.pipeline, episode) in rows:
+            continue
+        fired = parse_time(fact.data.get("fired_at"), fact.at)
+        rows[(fact.pipeline, episode)] = RetrainCycleRow(
+            fact.pipeline,
+            fact.stage,
+            episode,
+            fact.data.get("fingerprint"),
+            fact.version,
+            fired,
+            fact.at,
+            (fact.at - fired).total_seconds(),
+        )
+    return sorted(rows.values(), key=lambda r: (r.pipeline, r.stage, r.promoted_at, r.episode))

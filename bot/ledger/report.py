@@ -61,6 +61,7 @@ def latest_time(projection: Projection) -> datetime | None:
     times += [i.closed_at or i.opened_at for i in projection.incidents]
     times += [p.merged_at or p.opened_at for p in projection.promotions]
     times += [g.at for g in projection.gates]
+    times += [c.promoted_at for c in projection.retrain_cycles]
     return max((t for t in times if t is not None), default=None)
 
 
@@ -122,6 +123,7 @@ METRIC_COLUMNS = (
     "freshness",
     "cycle p50",
     "gate pass",
+    "retrain p50",
 )
 
 
@@ -141,6 +143,7 @@ def metric_cells(row: StageMetrics) -> list[str]:
         duration(row.model_freshness_seconds),
         duration(row.promotion_cycle_p50_seconds),
         percent(row.gate_pass_rate),
+        duration(row.retraining_cycle_p50_seconds),
     ]
 
 

@@ -26,6 +26,7 @@ from bot.ledger.project import (
     LedgerConfig,
     Projection,
     PromotionRow,
+    RetrainCycleRow,
     project,
 )
 from bot.logs import get_logger
@@ -41,6 +42,7 @@ _ROWS = {
     tables.incidents: IncidentRow,
     tables.artifacts: ArtifactRow,
     tables.gates: GateRow,
+    tables.retrain_cycles: RetrainCycleRow,
 }
 
 
@@ -169,6 +171,7 @@ class LedgerStore:
             (tables.incidents, projection.incidents),
             (tables.artifacts, projection.artifacts),
             (tables.gates, projection.gates),
+            (tables.retrain_cycles, projection.retrain_cycles),
         ):
             if rows:
                 await connection.execute(insert(table), [asdict(row) for row in rows])
@@ -190,6 +193,7 @@ class LedgerStore:
             incidents=loaded[tables.incidents],
             artifacts=loaded[tables.artifacts],
             gates=loaded[tables.gates],
+            retrain_cycles=loaded[tables.retrain_cycles],
         )
 
     async def dump(self) -> dict[str, list[dict[str, Any]]]:

@@ -103,5 +103,18 @@ gates = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
+retrain_cycles = Table(
+    "ledger_retrain_cycles",
+    metadata,
+    Column("pipeline", String(100), primary_key=True),
+    Column("episode", String(200), primary_key=True),
+    Column("stage", String(100), nullable=False),
+    Column("fingerprint", String(200)),
+    Column("version", String(200)),
+    Column("fired_at", DateTime(timezone=True), nullable=False),
+    Column("promoted_at", DateTime(timezone=True), nullable=False),
+    Column("seconds", Float, nullable=False),
+)
+
 # The derived tables, in the order they are replaced.
-DERIVED = (promotions, deployments, incidents, artifacts, gates)
+DERIVED = (promotions, deployments, incidents, artifacts, gates, retrain_cycles)

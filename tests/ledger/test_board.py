@@ -133,6 +133,7 @@ async def test_terminal_table_and_status_reply(store: LedgerStore) -> None:
         "4h",
         "—",
         "100%",
+        "—",
     ]
     reply = status_table(report, ["churn"])
     assert reply is not None
