@@ -34,6 +34,8 @@ from tests.support.bot import (
 
 DELIVERIES = 4
 CHECK_RUNS = "/repos/{owner}/{repo}/check-runs"
+# Each opened PR gets two check runs created: ferrybot/policy and ferrybot/secrets.
+CHECKS_PER_PR = 2
 
 
 class PrometheusAPI:
@@ -133,7 +135,7 @@ async def test_prometheus_reads_ferrybots_figures(fake_github: FakeGitHub, tmp_p
             await api.wait_for(
                 f'sum(ferrybot_github_requests_total{{method="POST",route="{CHECK_RUNS}",'
                 f'status="201"}})',
-                DELIVERIES,
+                DELIVERIES * CHECKS_PER_PR,
             )
             handled = await api.scalar(
                 'sum(ferrybot_handler_duration_seconds_count{handler="handlers.policy.policy_check"})'
