@@ -56,7 +56,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-MAX_COMMENT_CHARS: Final = 65_536
+from bot.github.limits import COMMENT_BODY
+
+# GitHub refuses longer comment bodies, so no longer text can reach the parser.
+MAX_COMMENT_CHARS: Final = COMMENT_BODY
 MAX_LINE_CHARS: Final = 1_024
 MAX_COMMANDS: Final = 10
 MAX_REPLY_CHARS: Final = 200
