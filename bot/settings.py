@@ -252,6 +252,16 @@ class Settings(BaseSettings):
         description="Comma-separated MLflow webhook secrets; several are accepted during "
         "rotation. Unset: /webhooks/mlflow refuses every delivery.",
     )
+    gitlab_webhook_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated secret tokens of GitLab webhooks (X-Gitlab-Token); several "
+        "are accepted during rotation. Unset: /webhooks/gitlab refuses every delivery.",
+    )
+    gitlab_signing_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Standard Webhooks signing secrets (`whsec_...`) of GitLab "
+        "19 webhooks; when set, every GitLab delivery must carry a valid webhook-signature.",
+    )
     mlflow_timestamp_tolerance_seconds: int = Field(
         default=300,
         ge=1,
@@ -417,6 +427,8 @@ class Settings(BaseSettings):
     @field_validator(
         "github_webhook_secrets",
         "mlflow_webhook_secrets",
+        "gitlab_webhook_tokens",
+        "gitlab_signing_secrets",
         "alertmanager_tokens",
         "argocd_webhook_tokens",
         "flux_webhook_secrets",
@@ -512,6 +524,8 @@ class Settings(BaseSettings):
         """Every configured secret, for the log redactor."""
         secrets = [s.get_secret_value() for s in self.github_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.mlflow_webhook_secrets]
+        secrets += [s.get_secret_value() for s in self.gitlab_webhook_tokens]
+        secrets += [s.get_secret_value() for s in self.gitlab_signing_secrets]
         secrets += [s.get_secret_value() for s in self.argocd_webhook_tokens]
         secrets += [s.get_secret_value() for s in self.flux_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.registry_webhook_tokens.values()]

@@ -20,6 +20,7 @@ class Source(StrEnum):
     """Where a delivery came from."""
 
     GITHUB = "github"
+    GITLAB = "gitlab"
     MLFLOW = "mlflow"
     REGISTRY = "registry"
     ALERTMANAGER = "alertmanager"

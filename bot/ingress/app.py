@@ -13,6 +13,7 @@ from bot.ingress.argocd import ARGOCD_IDENTITY_HEADERS, argocd_envelopes
 from bot.ingress.errors import Refused
 from bot.ingress.flux import FLUX_IDENTITY_HEADERS, flux_envelopes
 from bot.ingress.github import GITHUB_IDENTITY_HEADERS, github_envelope
+from bot.ingress.gitlab import GITLAB_IDENTITY_HEADERS, gitlab_envelope
 from bot.ingress.intake import IntakeGate
 from bot.ingress.limits import ConnectionGuard
 from bot.ingress.mlflow import MLFLOW_IDENTITY_HEADERS, mlflow_envelope
@@ -48,6 +49,10 @@ def _github(headers: Mapping[str, str], body: bytes, settings: Settings) -> list
     return [github_envelope(headers, body, settings)]
 
 
+def _gitlab(headers: Mapping[str, str], body: bytes, settings: Settings) -> list[Envelope]:
+    return [gitlab_envelope(headers, body, settings)]
+
+
 def _mlflow(headers: Mapping[str, str], body: bytes, settings: Settings) -> list[Envelope]:
     return [mlflow_envelope(headers, body, settings)]
 
@@ -55,6 +60,7 @@ def _mlflow(headers: Mapping[str, str], body: bytes, settings: Settings) -> list
 # One entry per webhook sender: the path after /webhooks/ and the parser that verifies it.
 SOURCES: dict[str, SourceParser] = {
     "github": _github,
+    "gitlab": _gitlab,
     "mlflow": _mlflow,
     "alertmanager": alertmanager_envelopes,
     "registry/distribution": distribution_envelopes,
@@ -67,6 +73,7 @@ SOURCES: dict[str, SourceParser] = {
 # proxy or a log reading the last copy would see another delivery than ferrybot, reading the first.
 IDENTITY_HEADERS: dict[str, tuple[str, ...]] = {
     "github": GITHUB_IDENTITY_HEADERS,
+    "gitlab": GITLAB_IDENTITY_HEADERS,
     "mlflow": MLFLOW_IDENTITY_HEADERS,
     "alertmanager": ALERTMANAGER_IDENTITY_HEADERS,
     "registry/distribution": REGISTRY_IDENTITY_HEADERS,

@@ -30,6 +30,7 @@ DIST_TOKEN = "dist-token-0123456789"
 HARBOR_TOKEN = "harbor-token-0123456789"
 HUB_TOKEN = "hub-url-token-0123456789"
 ALERTMANAGER_TOKEN = "alertmanager-token-0123"
+GITLAB_TOKEN = "gitlab-token-0123456789"
 
 Headers = list[tuple[str, str]]
 # A source: its path, and the headers that authenticate a given body to it.
@@ -41,6 +42,14 @@ def _github(body: bytes) -> Headers:
         ("X-GitHub-Event", "push"),
         ("X-GitHub-Delivery", "d-deep"),
         ("X-Hub-Signature-256", sign_github(body, GITHUB_SECRET)),
+    ]
+
+
+def _gitlab(body: bytes) -> Headers:
+    return [
+        ("X-Gitlab-Event", "Pipeline Hook"),
+        ("X-Gitlab-Token", GITLAB_TOKEN),
+        ("Idempotency-Key", "g-deep"),
     ]
 
 
@@ -71,6 +80,7 @@ def _no_headers(body: bytes) -> Headers:
 
 SOURCES: dict[str, SourceCase] = {
     "github": ("/webhooks/github", _github),
+    "gitlab": ("/webhooks/gitlab", _gitlab),
     "mlflow": ("/webhooks/mlflow", _mlflow),
     "alertmanager": ("/webhooks/alertmanager", _alertmanager),
     "distribution": ("/webhooks/registry/distribution", _distribution),
@@ -91,6 +101,9 @@ def _valid_body(source: str, deep: object) -> dict[str, object]:
     """A body each source accepts, with `deep` tucked inside where the source keeps it all."""
     if source == "github":
         return {**load_webhook("push.0"), "deep": deep}
+    if source == "gitlab":
+        sample = json.loads((DATA / "gitlab" / "webhooks" / "pipeline.json").read_text())
+        return {**sample, "deep": deep}
     if source == "mlflow":
         data = {"name": "churn", "version": "1", "deep": deep}
         return {"entity": "model_version", "action": "created", "data": data}
@@ -112,6 +125,7 @@ async def ingress(kafka_bootstrap: str) -> AsyncIterator[tuple[Settings, TestSer
     settings = bus_settings(
         kafka_bootstrap,
         github_webhook_secrets=GITHUB_SECRET,
+        gitlab_webhook_tokens=GITLAB_TOKEN,
         mlflow_webhook_secrets=MLFLOW_SECRET,
         registry_webhook_tokens={"distribution": DIST_TOKEN, "harbor": HARBOR_TOKEN},
         dockerhub_url_token=HUB_TOKEN,
@@ -192,6 +206,9 @@ IDENTITY_CASES = [
     ("github", "X-GitHub-Event"),
     ("github", "X-GitHub-Delivery"),
     ("github", "X-Hub-Signature-256"),
+    ("gitlab", "X-Gitlab-Event"),
+    ("gitlab", "X-Gitlab-Token"),
+    ("gitlab", "Idempotency-Key"),
     ("mlflow", "X-MLflow-Delivery-Id"),
     ("mlflow", "X-MLflow-Timestamp"),
     ("mlflow", "X-MLflow-Signature"),
