@@ -118,7 +118,7 @@ def _no_delivery(body: bytes) -> dict[str, str]:
         ("/webhooks/github", b'{"zen":"x"}', _no_delivery, 400),
         ("/webhooks/github", b"not json", _headers, 400),
         ("/webhooks/github", b"[1, 2]", _headers, 400),
-        ("/webhooks/gitlab", b'{"zen":"x"}', _headers, 404),
+        ("/webhooks/bitbucket", b'{"zen":"x"}', _headers, 404),
     ],
     ids=[
         "forged",
