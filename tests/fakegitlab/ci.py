@@ -1,0 +1,188 @@
+"""Pipelines and external commit statuses, with GitLab's status state machine.
+
+Modelled on lib/api/commit_statuses.rb and Ci::CreateCommitStatusService (docs: doc/api/commits.md,
+"Set the pipeline status of a commit"): a posted state is applied as an event to the RUNNING or
+PENDING status of the same name, ref and pipeline, else to a new status created for it; finished
+statuses are never changed again, so posting one more state makes a new row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tests.fakegitlab.routing import GitLabError, not_found
+from tests.fakegitlab.state import CommitStatus, GitLabState, Pipeline, Project, User, now
+
+ACTIVE = frozenset({"created", "waiting_for_resource", "preparing", "pending", "running"})
+FINISHED = frozenset({"success", "failed", "canceled", "skipped"})
+_BEFORE_RUN = frozenset({"created", "waiting_for_resource", "preparing"})
+# CommitStatus's state machine: event -> (states it leaves, state it enters).
+EVENTS: dict[str, tuple[frozenset[str], str]] = {
+    "enqueue": (_BEFORE_RUN | {"skipped", "manual", "scheduled"}, "pending"),
+    "run": (frozenset({"pending"}), "running"),
+    "success": (_BEFORE_RUN | {"waiting_for_callback", "pending", "running"}, "success"),
+    "drop": (
+        _BEFORE_RUN | {"waiting_for_callback", "pending", "running", "manual", "scheduled"},
+        "failed",
+    ),
+    "cancel": (
+        _BEFORE_RUN | {"waiting_for_callback", "pending", "running", "manual", "scheduled"},
+        "canceled",
+    ),
+    "skip": (_BEFORE_RUN | {"pending"}, "skipped"),
+}
+# What each posted state fires; strict events (GitLab's `event!`) refuse a bad transition,
+# the others (`event`) are skipped silently: "running" on a pending status is enqueue + run!.
+STATE_EVENTS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "pending": (("enqueue", True),),
+    "running": (("enqueue", False), ("run", True)),
+    "success": (("success", True),),
+    "failed": (("drop", True),),
+    "canceled": (("cancel", True),),
+    "skipped": (("skip", True),),
+}
+STATES = tuple(STATE_EVENTS)
+
+
+def new_pipeline(
+    state: GitLabState,
+    project: Project,
+    *,
+    sha: str,
+    ref: str,
+    status: str,
+    source: str,
+    user: User | None,
+    variables: list[dict[str, str]] | None = None,
+) -> Pipeline:
+    pipeline = Pipeline(
+        id=state.next_id("pipeline"),
+        iid=len(project.pipelines) + 1,
+        project_id=project.id,
+        sha=sha,
+        ref=ref,
+        status=status,
+        source=source,
+        user=user,
+        variables=list(variables or []),
+    )
+    project.pipelines[pipeline.id] = pipeline
+    return pipeline
+
+
+def set_status(
+    state: GitLabState, project: Project, sha: str, params: Mapping[str, Any], author: User
+) -> CommitStatus:
+    """POST /projects/:id/statuses/:sha, after parameter validation."""
+    if sha not in project.commits:
+        raise not_found("Commit")
+    name = params.get("name") or params.get("context") or "default"
+    ref = params.get("ref")
+    pipeline = _pipeline_for(state, project, sha, ref, params.get("pipeline_id"), author)
+    if ref is None:
+        ref = pipeline.ref
+    row = next(
+        (
+            s
+            for s in reversed(project.statuses)
+            if s.pipeline_id == pipeline.id
+            and s.name == name
+            and s.ref == ref
+            and s.status in ("pending", "running")
+        ),
+        None,
+    )
+    if row is None:
+        row = CommitStatus(
+            id=state.next_id("job"),
+            sha=sha,
+            ref=ref,
+            name=name,
+            status="created",
+            pipeline_id=pipeline.id,
+            author=author,
+        )
+        fresh = True
+    else:
+        fresh = False
+    for event, strict in STATE_EVENTS[params["state"]]:
+        leaves, enters = EVENTS[event]
+        if row.status not in leaves:
+            if strict:
+                raise GitLabError(400, f"Cannot transition status via :{event} from :{row.status}")
+            continue
+        row.status = enters
+    moment = now()
+    if row.status == "running" and row.started_at is None:
+        row.started_at = moment
+    if row.status in FINISHED:
+        row.finished_at = moment
+    for attribute in ("target_url", "description", "coverage"):
+        if attribute in params:
+            setattr(row, attribute, params[attribute])
+    if fresh:
+        project.statuses.append(row)
+    refresh(project, pipeline)
+    return row
+
+
+def _pipeline_for(
+    state: GitLabState,
+    project: Project,
+    sha: str,
+    ref: str | None,
+    pipeline_id: int | None,
+    author: User,
+) -> Pipeline:
+    candidates = [
+        p
+        for p in sorted(project.pipelines.values(), key=lambda p: p.id, reverse=True)
+        if p.sha == sha and (ref is None or p.ref == ref)
+    ]
+    if pipeline_id is not None:
+        chosen = [p for p in candidates if p.id == pipeline_id]
+        if not chosen:
+            raise not_found("Pipeline")
+        return chosen[0]
+    if candidates:
+        return candidates[0]
+    branch = ref or next((b for b, head in project.branches.items() if head == sha), None)
+    if branch is None:
+        raise GitLabError(400, "400 Bad request - References for commit are missing")
+    # Without a pipeline on the commit, GitLab makes an external one to hold the status.
+    return new_pipeline(
+        state, project, sha=sha, ref=branch, status="created", source="external", user=author
+    )
+
+
+def latest(rows: list[CommitStatus]) -> list[CommitStatus]:
+    """The newest row per pipeline and name (older ones are 'retried' on GitLab)."""
+    newest: dict[tuple[int, str], CommitStatus] = {}
+    for row in rows:
+        newest[(row.pipeline_id, row.name)] = row
+    return sorted(newest.values(), key=lambda r: r.id)
+
+
+def refresh(project: Project, pipeline: Pipeline) -> None:
+    """The pipeline's status from its latest statuses, as GitLab composes it."""
+    rows = latest([s for s in project.statuses if s.pipeline_id == pipeline.id])
+    if not rows:
+        return
+    states = {row.status for row in rows}
+    if "running" in states or ("pending" in states and states & FINISHED):
+        composed = "running"
+    elif "pending" in states:
+        composed = "pending"
+    elif "created" in states:
+        composed = "created"
+    elif "failed" in states:
+        composed = "failed"
+    elif "canceled" in states:
+        composed = "canceled"
+    elif states == {"skipped"}:
+        composed = "skipped"
+    else:
+        composed = "success"
+    pipeline.status = composed
+    pipeline.updated_at = now()
