@@ -126,6 +126,7 @@ async def test_prefix_instance(session: aiohttp.ClientSession) -> None:
     async with FakeGitLab("/gitlab") as fake:
         fake.add_token(TOKEN, BOT)
         fake.add_project(PROJECT)
+        fake.add_member(PROJECT, BOT, 10)
         assert fake.url.endswith("/gitlab")
         gl = gidgetlab.aiohttp.GitLabAPI(session, BOT, access_token=TOKEN, url=fake.url)
         project = await gl.getitem(f"/projects/{ENCODED}")
@@ -310,7 +311,10 @@ async def test_status_state_machine(seeded: FakeGitLab, gl: gidgetlab.aiohttp.Gi
     assert first["pipeline_id"] == mr.head_pipeline_id
     with pytest.raises(gidgetlab.BadRequest) as raised:
         await post_status(gl, mr.sha, state="pending", name="ferrybot/plan")
-    assert str(raised.value) == "Cannot transition status via :enqueue from :pending"
+    assert str(raised.value) == (
+        "Cannot transition status via :enqueue from :pending"
+        ' (Reason(s): Status cannot transition via "enqueue")'
+    )
     running = await post_status(gl, mr.sha, state="running", name="ferrybot/plan")
     done = await post_status(gl, mr.sha, state="success", context="ferrybot/plan")
     assert running["id"] == done["id"] == first["id"]
@@ -336,9 +340,9 @@ async def test_status_state_machine(seeded: FakeGitLab, gl: gidgetlab.aiohttp.Gi
 @pytest.mark.parametrize(
     ("first", "second", "message"),
     [
-        ("running", "running", "Cannot transition status via :run from :running"),
-        ("running", "pending", "Cannot transition status via :enqueue from :running"),
-        ("running", "skipped", "Cannot transition status via :skip from :running"),
+        ("running", "running", ":run from :running"),
+        ("running", "pending", ":enqueue from :running"),
+        ("running", "skipped", ":skip from :running"),
     ],
     ids=["running-twice", "running-then-pending", "running-then-skipped"],
 )
@@ -346,12 +350,15 @@ async def test_status_refused_transitions(
     seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI, first: str, second: str, message: str
 ) -> None:
     """Transitions the state machine does not allow are 400 with GitLab's message."""
-    sha = seeded.branch_head(PROJECT, "main")
-    assert sha is not None
+    sha = seeded.push(PROJECT, "feature", {"a.txt": "a\n"}, author="alice")
     await post_status(gl, sha, state=first)
     with pytest.raises(gidgetlab.BadRequest) as raised:
         await post_status(gl, sha, state=second)
-    assert str(raised.value) == message
+    event = message.split()[0][1:]
+    assert str(raised.value) == (
+        f"Cannot transition status via {message}"
+        f' (Reason(s): Status cannot transition via "{event}")'
+    )
 
 
 async def test_status_pipeline_and_sha_must_exist(
@@ -440,29 +447,29 @@ async def test_commit_refused(
     seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI, action: dict[str, str], message: str
 ) -> None:
     """A refused action is 400 with GitLab's message, and nothing is committed."""
-    before = seeded.branch_head(PROJECT, "main")
+    before = seeded.push(PROJECT, "feature", {"a.txt": "a\n"}, author="alice")
     with pytest.raises(gidgetlab.BadRequest) as raised:
         await gl.post(
             f"/projects/{ENCODED}/repository/commits",
-            data={"branch": "main", "commit_message": "m", "actions": [action]},
+            data={"branch": "feature", "commit_message": "m", "actions": [action]},
         )
     assert (raised.value.status_code, str(raised.value)) == (400, message)
-    assert seeded.branch_head(PROJECT, "main") == before
+    assert seeded.branch_head(PROJECT, "feature") == before
 
 
 async def test_last_commit_id_of_the_file_is_accepted(
     seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
 ) -> None:
     """The files API's last_commit_id is what the commits API checks an update against."""
-    seeded.push(PROJECT, "main", {"other.txt": "o\n"}, author="alice")
+    seeded.push(PROJECT, "feature", {"other.txt": "o\n"}, author="alice")
     path = "deploy%2Fvalues.yaml"
-    shown = await gl.getitem(f"/projects/{ENCODED}/repository/files/{path}", {"ref": "main"})
+    shown = await gl.getitem(f"/projects/{ENCODED}/repository/files/{path}", {"ref": "feature"})
     assert base64.b64decode(shown["content"]) == b"tag: v1\n"
     assert shown["last_commit_id"] != shown["commit_id"]
     made = await gl.post(
         f"/projects/{ENCODED}/repository/commits",
         data={
-            "branch": "main",
+            "branch": "feature",
             "commit_message": "bump",
             "actions": [
                 {
@@ -474,10 +481,14 @@ async def test_last_commit_id_of_the_file_is_accepted(
             ],
         },
     )
-    raw = await gl.getitem(f"/projects/{ENCODED}/repository/files/{path}/raw", {"ref": "main"})
+    raw = await gl.getitem(f"/projects/{ENCODED}/repository/files/{path}/raw", {"ref": "feature"})
     assert raw == "tag: v3\n"
-    branch = await gl.getitem(f"/projects/{ENCODED}/repository/branches/main")
-    assert (branch["commit"]["id"], branch["default"]) == (made["id"], True)
+    branch = await gl.getitem(f"/projects/{ENCODED}/repository/branches/feature")
+    assert (branch["commit"]["id"], branch["default"], branch["protected"]) == (
+        made["id"],
+        False,
+        False,
+    )
 
 
 async def test_missing_file_and_branch(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
@@ -577,11 +588,12 @@ async def test_notes_and_discussions(seeded: FakeGitLab, gl: gidgetlab.aiohttp.G
 async def test_pipelines(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
     """Pipelines start by API (variables list) or trigger token (variables[KEY] form fields)."""
     seeded.add_trigger_token(PROJECT, "glptt-secret")
+    seeded.push(PROJECT, "release", {"a.txt": "a\n"}, author="alice")
     made = await gl.post(
         f"/projects/{ENCODED}/pipeline",
-        data={"ref": "main", "variables": [{"key": "ENV", "value": "prod"}]},
+        data={"ref": "release", "variables": [{"key": "ENV", "value": "prod"}]},
     )
-    assert (made["status"], made["source"], made["ref"]) == ("created", "api", "main")
+    assert (made["status"], made["source"], made["ref"]) == ("created", "api", "release")
     assert (await gl.getitem(f"/projects/{ENCODED}/pipelines/{made['id']}"))["id"] == made["id"]
     url = f"{seeded.url}/api/v4/projects/{ENCODED}/trigger/pipeline"
     form = {"token": "glptt-secret", "ref": "main", "variables[PROMOTE]": "v2"}
@@ -645,3 +657,68 @@ async def test_webhook_payloads_keep_the_documented_shape(seeded: FakeGitLab) ->
     assert built["note_merge_request"]["merge_request"]["iid"] == mr.iid
     assert [c["id"] for c in built["push"]["commits"]] == [after]
     assert built["deployment"]["environment_tier"] == "production"
+
+
+# Roles and protected branches
+
+
+async def test_roles(
+    seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI, session: aiohttp.ClientSession
+) -> None:
+    """Private projects hide from non-members (404); a Reporter may read but not set statuses."""
+    seeded.add_token("glpat-reporter", "rita")
+    seeded.add_token("glpat-stranger", "sam")
+    seeded.add_member(PROJECT, "rita", 20)
+    sha = seeded.push(PROJECT, "feature", {"a.txt": "a\n"}, author="alice")
+    as_sam = {"PRIVATE-TOKEN": "glpat-stranger"}
+    status, body, _ = await call(seeded, session, "GET", f"/projects/{ENCODED}", headers=as_sam)
+    assert (status, body) == (404, {"message": "404 Project Not Found"})
+    as_rita = {"PRIVATE-TOKEN": "glpat-reporter"}
+    status, _, _ = await call(
+        seeded, session, "GET", f"/projects/{ENCODED}/repository/commits/{sha}", headers=as_rita
+    )
+    assert status == 200
+    status, body, _ = await call(
+        seeded,
+        session,
+        "POST",
+        f"/projects/{ENCODED}/statuses/{sha}",
+        headers=as_rita,
+        json={"state": "running"},
+    )
+    assert (status, body) == (403, {"message": "403 Forbidden"})
+
+
+async def test_protected_default_branch(
+    seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
+) -> None:
+    """The default branch is protected: a Developer cannot commit, set statuses or run
+    pipelines on it; a Maintainer can."""
+    main = seeded.branch_head(PROJECT, "main")
+    actions = [{"action": "create", "file_path": "n.txt", "content": "n"}]
+    commit = {"branch": "main", "commit_message": "m", "actions": actions}
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.post(f"/projects/{ENCODED}/repository/commits", data=commit)
+    assert str(raised.value) == "403 Forbidden - You are not allowed to push into this branch"
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await post_status(gl, main, state="running")
+    assert raised.value.status_code == 403
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.post(f"/projects/{ENCODED}/pipeline", data={"ref": "main"})
+    assert raised.value.status_code == 400
+    seeded.add_member(PROJECT, BOT, 40)
+    made = await gl.post(f"/projects/{ENCODED}/repository/commits", data=commit)
+    assert (await post_status(gl, made["id"], state="running"))["ref"] == "main"
+    assert (await gl.post(f"/projects/{ENCODED}/pipeline", data={"ref": "main"}))["sha"] == (
+        made["id"]
+    )
+
+
+async def test_status_target_url_must_be_http(
+    seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
+) -> None:
+    """A target_url that is not http(s) is GitLab's 400 validation error, and a violation."""
+    sha = seeded.push(PROJECT, "feature", {"a.txt": "a\n"}, author="alice")
+    with seeded.expect_violations(), pytest.raises(gidgetlab.BadRequest) as raised:
+        await post_status(gl, sha, state="running", target_url="git://example.com")
+    assert raised.value.status_code == 400

@@ -72,16 +72,32 @@ def new_pipeline(
 
 
 def set_status(
-    state: GitLabState, project: Project, sha: str, params: Mapping[str, Any], author: User
+    state: GitLabState,
+    project: Project,
+    sha: str,
+    params: Mapping[str, Any],
+    author: User,
+    *,
+    may_write_protected: bool,
 ) -> CommitStatus:
-    """POST /projects/:id/statuses/:sha, after parameter validation."""
+    """POST /projects/:id/statuses/:sha, after parameter validation and the Developer check."""
     if sha not in project.commits:
         raise not_found("Commit")
+    target_url = params.get("target_url")
+    if target_url is not None and not target_url.startswith(("http://", "https://")):
+        raise GitLabError(
+            400,
+            {"target_url": ["is blocked: Only allowed schemes are http, https"]},
+            violation=True,
+        )
     name = params.get("name") or params.get("context") or "default"
     ref = params.get("ref")
     pipeline = _pipeline_for(state, project, sha, ref, params.get("pipeline_id"), author)
     if ref is None:
         ref = pipeline.ref
+    # A status on a protected ref takes the right to update that ref (Maintainer by default).
+    if project.protected(ref) and not may_write_protected:
+        raise GitLabError(403, "403 Forbidden")
     row = next(
         (
             s
@@ -110,7 +126,12 @@ def set_status(
         leaves, enters = EVENTS[event]
         if row.status not in leaves:
             if strict:
-                raise GitLabError(400, f"Cannot transition status via :{event} from :{row.status}")
+                # state_machines' InvalidTransition message, which GitLab answers verbatim.
+                raise GitLabError(
+                    400,
+                    f"Cannot transition status via :{event} from :{row.status} "
+                    f'(Reason(s): Status cannot transition via "{event}")',
+                )
             continue
         row.status = enters
     moment = now()

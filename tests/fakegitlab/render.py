@@ -260,7 +260,7 @@ def branch(base: str, project: Project, name: str) -> dict[str, Any]:
     return {
         "name": name,
         "merged": False,
-        "protected": is_default,
+        "protected": project.protected(name),
         "default": is_default,
         "developers_can_push": False,
         "developers_can_merge": False,

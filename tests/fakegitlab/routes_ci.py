@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.fakegitlab import ci, render
 from tests.fakegitlab.params import Param
 from tests.fakegitlab.routing import ApiRequest, GitLabError, Reply, RouteTable, not_found
-from tests.fakegitlab.state import NotFound
+from tests.fakegitlab.state import DEVELOPER, MAINTAINER, REPORTER, NotFound
 
 routes = RouteTable()
 
@@ -25,8 +25,15 @@ routes = RouteTable()
     ],
 )
 def set_status(request: ApiRequest) -> Reply:
-    project = request.project()
-    row = ci.set_status(request.state, project, request.path["sha"], request.params, request.author)
+    project = request.project(DEVELOPER)
+    row = ci.set_status(
+        request.state,
+        project,
+        request.path["sha"],
+        request.params,
+        request.author,
+        may_write_protected=request.level(project) >= MAINTAINER,
+    )
     return Reply(201, render.status(request.web_url, row))
 
 
@@ -45,7 +52,7 @@ def set_status(request: ApiRequest) -> Reply:
     paginated=True,
 )
 def list_statuses(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     params = request.params
     try:
         sha = project.commit(request.path["sha"]).sha
@@ -84,10 +91,12 @@ VARIABLE = (
     ],
 )
 def create_pipeline(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(DEVELOPER)
     ref = request.params["ref"]
     if ref not in project.branches:
         raise GitLabError(400, {"base": ["Reference not found"]})
+    if project.protected(ref) and request.level(project) < MAINTAINER:
+        raise GitLabError(400, {"base": ["Insufficient permissions for protected ref"]})
     variables = [
         {"key": v["key"], "value": v["value"], "variable_type": v.get("variable_type") or "env_var"}
         for v in request.params.get("variables") or []
@@ -118,7 +127,7 @@ def create_pipeline(request: ApiRequest) -> Reply:
 )
 def trigger_pipeline(request: ApiRequest) -> Reply:
     try:
-        project = request.project()
+        project = request.project(None)
     except GitLabError:
         raise GitLabError(404, "404 Not Found") from None
     if request.params["token"] not in project.trigger_tokens:
@@ -146,7 +155,7 @@ def trigger_pipeline(request: ApiRequest) -> Reply:
 
 @routes("GET", "/projects/:id/pipelines/:pipeline_id")
 def get_pipeline(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     pipeline = project.pipelines.get(request.path_int("pipeline_id"))
     if pipeline is None:
         raise GitLabError(404, "404 Not found")

@@ -17,6 +17,8 @@ from tests.fakegitlab.routing import (
     not_found,
 )
 from tests.fakegitlab.state import (
+    DEVELOPER,
+    REPORTER,
     Discussion,
     MergeRequest,
     Note,
@@ -70,7 +72,7 @@ def answer(request: ApiRequest, project: Project, mr: MergeRequest) -> dict[str,
     paginated=True,
 )
 def list_merge_requests(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     params = request.params
     found = sorted(project.merge_requests.values(), key=lambda mr: mr.created_at, reverse=True)
     state = params.get("state", "all")
@@ -101,7 +103,7 @@ def list_merge_requests(request: ApiRequest) -> Reply:
     ],
 )
 def get_merge_request(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     return Reply(200, answer(request, project, request.merge_request(project)))
 
 
@@ -122,7 +124,7 @@ def get_merge_request(request: ApiRequest) -> Reply:
     ],
 )
 def create_merge_request(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(DEVELOPER)
     params = request.params
     source, target = params["source_branch"], params["target_branch"]
     problems = []
@@ -191,8 +193,9 @@ UPDATABLE = (
     at_least_one_of=UPDATABLE,
 )
 def update_merge_request(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
+    _developer_or_author(request, project, mr)
     params = request.params
     if "title" in params:
         mr.title = params["title"]
@@ -228,7 +231,7 @@ def update_merge_request(request: ApiRequest) -> Reply:
     paginated=True,
 )
 def list_diffs(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     base = project.commits[mr.base_sha].files
     head = project.commits[mr.sha].files
@@ -237,7 +240,7 @@ def list_diffs(request: ApiRequest) -> Reply:
 
 @routes("GET", "/projects/:id/merge_requests/:merge_request_iid/approvals")
 def get_approvals(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     return Reply(
         200,
@@ -257,6 +260,12 @@ def get_approvals(request: ApiRequest) -> Reply:
             "approved_by": [{"user": render.user(request.web_url, u)} for u in mr.approved_by],
         },
     )
+
+
+def _developer_or_author(request: ApiRequest, project: Project, mr: MergeRequest) -> None:
+    # Updating an MR or resolving its threads takes Developer, unless it is your own MR.
+    if request.level(project) < DEVELOPER and mr.author.id != request.author.id:
+        raise GitLabError(403, "403 Forbidden")
 
 
 # Notes
@@ -297,7 +306,7 @@ def _find_note(request: ApiRequest, mr: MergeRequest) -> tuple[Discussion, Note]
     paginated=True,
 )
 def list_notes(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     items = [(t, n) for t in mr.discussions for n in t.notes]
     items.sort(key=lambda pair: pair[1].id, reverse=request.params.get("sort", "desc") == "desc")
@@ -317,7 +326,7 @@ def list_notes(request: ApiRequest) -> Reply:
     ],
 )
 def create_note(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     item = request.fake.write_note(project, mr, request.author, _note_body(request))
     return Reply(201, render.note(request.web_url, project, mr, item, True))
@@ -325,7 +334,7 @@ def create_note(request: ApiRequest) -> Reply:
 
 @routes("GET", "/projects/:id/merge_requests/:merge_request_iid/notes/:note_id")
 def get_note(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     thread, item = _find_note(request, mr)
     return Reply(200, render.note(request.web_url, project, mr, item, thread.individual_note))
@@ -337,7 +346,7 @@ def get_note(request: ApiRequest) -> Reply:
     [Param("body", required=True), Param("confidential", "boolean")],
 )
 def update_note(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     thread, item = _find_note(request, mr)
     if item.author.id != request.author.id:
@@ -360,7 +369,7 @@ def _find_discussion(request: ApiRequest, mr: MergeRequest) -> Discussion:
 
 @routes("GET", "/projects/:id/merge_requests/:merge_request_iid/discussions", paginated=True)
 def list_discussions(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     return request.page(
         [render.discussion(request.web_url, project, mr, t) for t in mr.discussions]
@@ -369,7 +378,7 @@ def list_discussions(request: ApiRequest) -> Reply:
 
 @routes("GET", "/projects/:id/merge_requests/:merge_request_iid/discussions/:discussion_id")
 def get_discussion(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     thread = _find_discussion(request, mr)
     return Reply(200, render.discussion(request.web_url, project, mr, thread))
@@ -387,7 +396,7 @@ def get_discussion(request: ApiRequest) -> Reply:
     ],
 )
 def create_discussion(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     body = _note_body(request)
     state = request.state
@@ -404,9 +413,10 @@ def create_discussion(request: ApiRequest) -> Reply:
     [Param("resolved", "boolean", required=True)],
 )
 def resolve_discussion(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     mr = request.merge_request(project)
     thread = _find_discussion(request, mr)
+    _developer_or_author(request, project, mr)
     if not any(n.resolvable for n in thread.notes):
         raise GitLabError(403, "403 Forbidden")
     resolved = request.params["resolved"]

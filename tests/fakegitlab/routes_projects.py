@@ -7,7 +7,7 @@ from tests.fakegitlab import render
 from tests.fakegitlab.params import Param
 from tests.fakegitlab.repository import CommitRefused, apply_actions, history
 from tests.fakegitlab.routing import ApiRequest, GitLabError, Reply, RouteTable, not_found
-from tests.fakegitlab.state import Commit, NotFound, Project
+from tests.fakegitlab.state import DEVELOPER, MAINTAINER, REPORTER, Commit, NotFound, Project
 
 routes = RouteTable()
 
@@ -43,7 +43,7 @@ def get_member(request: ApiRequest) -> Reply:
 
 @routes("GET", "/projects/:id/repository/branches/:branch")
 def get_branch(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     name = request.path["branch"]
     if name not in project.branches:
         raise not_found("Branch")
@@ -54,7 +54,7 @@ FILE_PARAMS = [Param("ref", required=True), Param("lfs", "boolean")]
 
 
 def _file_at(request: ApiRequest) -> tuple[Project, str, str, Commit]:
-    project = request.project()
+    project = request.project(REPORTER)
     path = request.path["file_path"]
     ref = request.params["ref"]
     try:
@@ -106,10 +106,12 @@ ACTION = (
     ],
 )
 def create_commit(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(DEVELOPER)
     params = request.params
     if not params["actions"]:
         raise GitLabError(400, "actions is empty", key="error", violation=True)
+    if project.protected(params["branch"]) and request.level(project) < MAINTAINER:
+        raise GitLabError(403, "403 Forbidden - You are not allowed to push into this branch")
     try:
         made = apply_actions(
             request.state,
@@ -133,7 +135,7 @@ def create_commit(request: ApiRequest) -> Reply:
 
 @routes("GET", "/projects/:id/repository/commits/:sha", [Param("stats", "boolean")])
 def get_commit(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     try:
         found = project.commit(request.path["sha"])
     except NotFound:
@@ -168,7 +170,7 @@ def get_commit(request: ApiRequest) -> Reply:
     paginated=True,
 )
 def list_commits(request: ApiRequest) -> Reply:
-    project = request.project()
+    project = request.project(REPORTER)
     ref = request.params.get("ref_name") or project.default_branch
     path = request.params.get("path")
     try:

@@ -12,7 +12,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from tests.fakegitlab.params import Param
-from tests.fakegitlab.state import GitLabState, MergeRequest, NotFound, Project, User
+from tests.fakegitlab.state import GUEST, GitLabState, MergeRequest, NotFound, Project, User
 
 if TYPE_CHECKING:
     from tests.fakegitlab.server import FakeGitLab
@@ -97,11 +97,28 @@ class ApiRequest:
         assert self.user is not None
         return self.user
 
-    def project(self) -> Project:
+    def project(self, access: int | None = GUEST) -> Project:
+        """The path's project, for a user with at least `access` (None: no user involved).
+
+        Projects are private (GitLab's default visibility): a non-member gets 404, a member
+        below the role the operation needs 403 (doc/user/permissions.md).
+        """
         try:
-            return self.state.project(self.path["id"])
+            project = self.state.project(self.path["id"])
         except NotFound:
             raise not_found("Project") from None
+        if access is None:
+            return project
+        level = self.level(project)
+        if level == 0:
+            raise not_found("Project")
+        if level < access:
+            raise GitLabError(403, "403 Forbidden")
+        return project
+
+    def level(self, project: Project) -> int:
+        """The requesting user's role in the project (0: not a member)."""
+        return project.members.get(self.author.id, 0)
 
     def merge_request(self, project: Project) -> MergeRequest:
         try:

@@ -66,6 +66,7 @@ class Seeding:
             path_with_namespace=path_with_namespace,
             default_branch=default_branch,
             namespace_id=self.state.next_id("namespace"),
+            protected_branches={default_branch},
         )
         self.state.projects[project.id] = project
         owner = self.add_user(path_with_namespace.split("/", 1)[0] + "-owner")

@@ -162,6 +162,7 @@ class Project:
     statuses: list[CommitStatus] = field(default_factory=list)
     labels: dict[str, Label] = field(default_factory=dict)
     trigger_tokens: set[str] = field(default_factory=set)
+    protected_branches: set[str] = field(default_factory=set)
     namespace_id: int = 0
     created_at: datetime = field(default_factory=now)
 
@@ -184,6 +185,10 @@ class Project:
                 if sha.startswith(ref):
                     return commit
         raise NotFound(ref)
+
+    def protected(self, branch: str) -> bool:
+        """Protected branches take Maintainers to push to (GitLab protects the default one)."""
+        return branch in self.protected_branches
 
     def merge_request(self, iid: int) -> MergeRequest:
         try:
