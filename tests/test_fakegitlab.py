@@ -107,7 +107,7 @@ async def test_unencoded_project_path_is_404(
     """An unencoded '/' in :id matches no route: 404 and a violation, as on GitLab."""
     with seeded.expect_violations() as caught:
         status, body, _ = await call(seeded, session, "GET", f"/projects/{PROJECT}")
-    assert (status, body) == (404, {"message": "404 Not Found"})
+    assert (status, body) == (404, {"error": "404 Not Found"})
     assert "no GitLab API operation" in str(caught[0])
 
 
@@ -142,8 +142,8 @@ async def test_prefix_instance(session: aiohttp.ClientSession) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status", "body"),
     [
-        ("GET", "/projects/1/nothing_here", {}, 404, {"message": "404 Not Found"}),
-        ("DELETE", "/projects/1", {}, 404, {"message": "404 Not Found"}),
+        ("GET", "/projects/1/nothing_here", {}, 404, {"error": "404 Not Found"}),
+        ("DELETE", "/projects/1", {}, 405, {"error": "405 Not Allowed"}),
         ("POST", "/projects/1/statuses/abc", {"json": {}}, 400, {"error": "state is missing"}),
         (
             "POST",
@@ -364,12 +364,15 @@ async def test_status_refused_transitions(
 async def test_status_pipeline_and_sha_must_exist(
     seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
 ) -> None:
-    """A pipeline_id of another sha is 404 Pipeline Not Found; an unknown sha 404 Commit."""
+    """A pipeline_id of another sha is refused with 404, as is an unknown sha."""
     one = seeded.add_merge_request(PROJECT, source_branch="one", author="alice")
     two = seeded.add_merge_request(PROJECT, source_branch="two", author="alice")
     with pytest.raises(gidgetlab.BadRequest) as raised:
         await post_status(gl, one.sha, state="running", pipeline_id=two.head_pipeline_id)
-    assert (raised.value.status_code, str(raised.value)) == (404, "404 Pipeline Not Found")
+    assert (raised.value.status_code, str(raised.value)) == (
+        404,
+        "404 Pipeline for pipeline_id, sha and ref Not Found",
+    )
     with pytest.raises(gidgetlab.BadRequest) as raised:
         await post_status(gl, "f" * 40, state="running")
     assert str(raised.value) == "404 Commit Not Found"

@@ -1,8 +1,8 @@
 """Pipelines and external commit statuses, with GitLab's status state machine.
 
-Modelled on lib/api/commit_statuses.rb and Ci::CreateCommitStatusService (docs: doc/api/commits.md,
-"Set the pipeline status of a commit"): a posted state is applied as an event to the RUNNING or
-PENDING status of the same name, ref and pipeline, else to a new status created for it; finished
+Modelled on app/services/ci/create_commit_status_service.rb (docs: doc/api/commits.md, "Set the
+pipeline status of a commit"): a posted state is applied as an event to the RUNNING or PENDING
+status of the same name, ref, pipeline and user, else to a new status created for it; finished
 statuses are never changed again, so posting one more state makes a new row.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tests.fakegitlab.repository import contains
 from tests.fakegitlab.routing import GitLabError, not_found
 from tests.fakegitlab.state import CommitStatus, GitLabState, Pipeline, Project, User, now
 
@@ -92,10 +93,18 @@ def set_status(
         )
     name = params.get("name") or params.get("context") or "default"
     ref = params.get("ref")
-    pipeline = _pipeline_for(state, project, sha, ref, params.get("pipeline_id"), author)
+    pipeline_id = params.get("pipeline_id")
+    matching = _first_matching_pipeline(project, sha, ref, pipeline_id)
+    ref = ref or (matching.ref if matching else None) or _first_branch_containing(project, sha)
     if ref is None:
-        ref = pipeline.ref
-    # A status on a protected ref takes the right to update that ref (Maintainer by default).
+        raise not_found("References for commit")
+    if pipeline_id is not None and matching is None:
+        raise not_found("Pipeline for pipeline_id, sha and ref")
+    # Without a matching pipeline GitLab makes an external one to hold the status.
+    pipeline = matching or new_pipeline(
+        state, project, sha=sha, ref=ref, status="created", source="external", user=author
+    )
+    # Updating a pipeline of a protected ref takes the right to push or merge to it.
     if project.protected(ref) and not may_write_protected:
         raise GitLabError(403, "403 Forbidden")
     row = next(
@@ -105,6 +114,7 @@ def set_status(
             if s.pipeline_id == pipeline.id
             and s.name == name
             and s.ref == ref
+            and s.author.id == author.id
             and s.status in ("pending", "running")
         ),
         None,
@@ -148,33 +158,21 @@ def set_status(
     return row
 
 
-def _pipeline_for(
-    state: GitLabState,
-    project: Project,
-    sha: str,
-    ref: str | None,
-    pipeline_id: int | None,
-    author: User,
-) -> Pipeline:
-    candidates = [
-        p
-        for p in sorted(project.pipelines.values(), key=lambda p: p.id, reverse=True)
-        if p.sha == sha and (ref is None or p.ref == ref)
-    ]
-    if pipeline_id is not None:
-        chosen = [p for p in candidates if p.id == pipeline_id]
-        if not chosen:
-            raise not_found("Pipeline")
-        return chosen[0]
-    if candidates:
-        return candidates[0]
-    branch = ref or next((b for b, head in project.branches.items() if head == sha), None)
-    if branch is None:
-        raise GitLabError(400, "400 Bad request - References for commit are missing")
-    # Without a pipeline on the commit, GitLab makes an external one to hold the status.
-    return new_pipeline(
-        state, project, sha=sha, ref=branch, status="created", source="external", user=author
-    )
+def _first_matching_pipeline(
+    project: Project, sha: str, ref: str | None, pipeline_id: int | None
+) -> Pipeline | None:
+    for pipeline in sorted(project.pipelines.values(), key=lambda p: p.id, reverse=True):
+        if (
+            pipeline.sha == sha
+            and ref in (None, pipeline.ref)
+            and pipeline_id in (None, pipeline.id)
+        ):
+            return pipeline
+    return None
+
+
+def _first_branch_containing(project: Project, sha: str) -> str | None:
+    return next((b for b in sorted(project.branches) if contains(project, b, sha)), None)
 
 
 def latest(rows: list[CommitStatus]) -> list[CommitStatus]:

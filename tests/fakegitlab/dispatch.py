@@ -78,7 +78,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     except GitLabError as error:
         if error.violation:
             fake.record_violation(Violation(request.method, path, (str(error),)))
-        reply = Reply(error.status, error.body)
+        reply = Reply(error.status, error.body, error.headers)
     response = _respond(reply)
     fake.requests.append(RequestRecord(request.method, path, response.status))
     fake.calls.append(
@@ -118,27 +118,30 @@ async def _body(fake: FakeGitLab, request: web.Request, path: str) -> Any:
 def _route(
     fake: FakeGitLab, method: str, raw_path: str, api_path: str, path: str
 ) -> tuple[Route, dict[str, str]]:
+    # lib/api/api.rb ends in a catch-all `route :any, '*path'` answering
+    # `error!('404 Not Found', 404)`, which Grape renders as {"error": ...}.
     if not raw_path.startswith(fake.path_prefix + API_ROOT + "/"):
         fake.record_violation(
             Violation(method, raw_path, (f"not under {fake.path_prefix}{API_ROOT}/",))
         )
-        raise GitLabError(404, "404 Not Found")
+        raise GitLabError(404, "404 Not Found", key="error")
     tail = api_path.removeprefix(API_ROOT)
-    other_method = False
+    allowed: list[str] = []
     for route in fake.routes:
         found = route.match(tail)
         if found is None:
             continue
         if route.method == method:
             return route, found
-        other_method = True
-    reason = (
-        f"{method} is not an operation on this path"
-        if other_method
-        else "no GitLab API operation matches this path (an unencoded '/' in :id or a file path?)"
-    )
+        allowed.append(route.method)
+    if allowed:
+        # Grape answers a known path with another method 405, naming the methods it has.
+        fake.record_violation(Violation(method, path, (f"{method} is not an operation here",)))
+        allow = ", ".join(sorted({*allowed, "OPTIONS"} | ({"HEAD"} if "GET" in allowed else set())))
+        raise GitLabError(405, "405 Not Allowed", key="error", headers={"Allow": allow})
+    reason = "no GitLab API operation matches this path (an unencoded '/' in :id or a file path?)"
     fake.record_violation(Violation(method, path, (reason,)))
-    raise GitLabError(404, "404 Not Found")
+    raise GitLabError(404, "404 Not Found", key="error")
 
 
 def _serve(

@@ -33,12 +33,19 @@ class GitLabError(Exception):
     """
 
     def __init__(
-        self, status: int, message: Any, *, key: str = "message", violation: bool = False
+        self,
+        status: int,
+        message: Any,
+        *,
+        key: str = "message",
+        violation: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(f"{status} {message}")
         self.status = status
         self.violation = violation
         self.body: dict[str, Any] = {key: message}
+        self.headers = dict(headers or {})
 
 
 def not_found(what: str | None = None) -> GitLabError:
