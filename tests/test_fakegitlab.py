@@ -435,16 +435,26 @@ async def test_commit_with_actions(seeded: FakeGitLab, gl: gidgetlab.aiohttp.Git
             "A file with this name doesn't exist",
         ),
         (
+            {"action": "move", "file_path": "deploy/values.yaml", "previous_path": "a.txt"},
+            "A file with this name already exists",
+        ),
+        (
             {
                 "action": "update",
                 "file_path": "deploy/values.yaml",
                 "content": "x",
                 "last_commit_id": "0" * 40,
             },
-            "You are attempting to update a file that has changed since you started editing it.",
+            "The file has changed since you started editing it: deploy/values.yaml",
         ),
     ],
-    ids=["create-existing", "update-missing", "delete-missing", "stale-last-commit-id"],
+    ids=[
+        "create-existing",
+        "update-missing",
+        "delete-missing",
+        "move-onto-existing",
+        "stale-last-commit-id",
+    ],
 )
 async def test_commit_refused(
     seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI, action: dict[str, str], message: str
@@ -725,3 +735,59 @@ async def test_status_target_url_must_be_http(
     with seeded.expect_violations(), pytest.raises(gidgetlab.BadRequest) as raised:
         await post_status(gl, sha, state="running", target_url="git://example.com")
     assert raised.value.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"branch": "feature", "start_branch": "main"},
+            "A branch called 'feature' already exists. "
+            "Switch to that branch in order to make changes",
+        ),
+        ({"branch": "new"}, "You can only create or edit files when you are on a branch"),
+        (
+            {"branch": "new", "start_branch": "main", "start_sha": "0" * 40},
+            "You can't pass both start_branch and start_sha",
+        ),
+    ],
+    ids=["existing-branch-other-start", "new-branch-without-start", "start-branch-and-sha"],
+)
+async def test_commit_branch_rules(
+    seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI, fields: dict[str, str], message: str
+) -> None:
+    """Commits::CreateService's branch checks answer 400 with its messages."""
+    seeded.push(PROJECT, "feature", {"a.txt": "a\n"}, author="alice")
+    actions = [{"action": "create", "file_path": "n.txt", "content": "n"}]
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.post(
+            f"/projects/{ENCODED}/repository/commits",
+            data={**fields, "commit_message": "m", "actions": actions},
+        )
+    assert (raised.value.status_code, str(raised.value)) == (400, message)
+
+
+async def test_commit_from_start_sha_and_force(
+    seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
+) -> None:
+    """start_sha starts a new branch there; force resets an existing branch to the start."""
+    main = seeded.branch_head(PROJECT, "main")
+    seeded.push(PROJECT, "feature", {"a.txt": "a\n"}, author="alice")
+    actions = [{"action": "create", "file_path": "n.txt", "content": "n"}]
+    made = await gl.post(
+        f"/projects/{ENCODED}/repository/commits",
+        data={"branch": "from-sha", "start_sha": main, "commit_message": "m", "actions": actions},
+    )
+    assert made["parent_ids"] == [main]
+    forced = await gl.post(
+        f"/projects/{ENCODED}/repository/commits",
+        data={
+            "branch": "feature",
+            "start_branch": "main",
+            "force": True,
+            "commit_message": "m",
+            "actions": actions,
+        },
+    )
+    assert forced["parent_ids"] == [main]
+    assert seeded.file(PROJECT, "feature", "a.txt") is None

@@ -64,31 +64,49 @@ def apply_actions(
     *,
     branch: str,
     start_branch: str | None,
+    start_sha: str | None = None,
+    force: bool = False,
     actions: Sequence[Mapping[str, Any]],
     author: User,
     message: str,
 ) -> Commit:
-    """The commits API (doc/api/commits.md, "Create a commit with multiple files and actions"):
-    every action in ONE commit, or nothing and GitLab's error message."""
-    if branch in project.branches:
-        if start_branch is not None and start_branch != branch:
-            raise CommitRefused(
-                f"A branch called '{branch}' already exists. "
-                "Switch to that branch in order to make changes"
-            )
-        start = branch
+    """The commits API: every action in ONE commit, or nothing and GitLab's error message.
+
+    The checks run in the order of Commits::CreateService#validate! and
+    Files::MultiService#validate_file_status!; the file checks are Gitaly's.
+    """
+    if start_sha is not None:
+        if start_branch is not None:
+            raise CommitRefused("You can't pass both start_branch and start_sha")
+        if start_sha not in project.commits:
+            raise CommitRefused(f"Cannot find start_sha '{start_sha}'")
+        start = start_sha
+        base = project.commits[start_sha]
     else:
+        # lib/api/commits.rb: `attrs[:start_branch] ||= attrs[:branch]`.
         start = start_branch if start_branch is not None else branch
         if start not in project.branches:
             raise CommitRefused("You can only create or edit files when you are on a branch")
-    base = project.commits[project.branches[start]]
+        base = project.commits[project.branches[start]]
+    if start != branch and branch in project.branches and not force:
+        raise CommitRefused(
+            f"A branch called '{branch}' already exists. "
+            "Switch to that branch in order to make changes"
+        )
+    for action in actions:
+        if action["action"] in ("update", "move", "delete"):
+            path = action.get("previous_path") or action["file_path"]
+            last_commit_id = action.get("last_commit_id")
+            # Compared with the last commit that changed the file on the start branch.
+            touched_by = base.touched_by.get(path)
+            if last_commit_id and touched_by is not None and touched_by != last_commit_id:
+                raise CommitRefused(f"The file has changed since you started editing it: {path}")
     files = dict(base.files)
     changes: dict[str, str | None] = {}
     for action in actions:
         kind = action["action"]
         path = action["file_path"]
         content = _content(action)
-        last_commit_id = action.get("last_commit_id")
         if kind == "create":
             if path in files:
                 raise CommitRefused("A file with this name already exists")
@@ -98,14 +116,11 @@ def apply_actions(
                 raise CommitRefused("A file with this name doesn't exist")
             if path in files:
                 raise CommitRefused("A file with this name already exists")
-            _check_last_commit(base, previous, last_commit_id)
             moved = files.pop(previous)
             changes[previous] = None
             content = content if content is not None else moved
-        else:
-            if path not in files:
-                raise CommitRefused("A file with this name doesn't exist")
-            _check_last_commit(base, path, last_commit_id)
+        elif path not in files:
+            raise CommitRefused("A file with this name doesn't exist")
         if kind == "delete":
             del files[path]
             changes[path] = None
@@ -114,6 +129,9 @@ def apply_actions(
         else:
             files[path] = content if content is not None else ""
             changes[path] = files[path]
+    if start != branch:
+        # A new branch (or, with force, a reset one) starts at the start branch or sha.
+        project.branches[branch] = base.sha
     return write(state, project, branch, changes, author=author, message=message, start=start)
 
 
@@ -125,14 +143,6 @@ def _content(action: Mapping[str, Any]) -> str | None:
         return base64.b64decode(content, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise CommitRefused("Content is not valid base64") from None
-
-
-def _check_last_commit(base: Commit, path: str, last_commit_id: str | None) -> None:
-    # GitLab compares against the last commit that changed the file on the start branch.
-    if last_commit_id and base.touched_by.get(path) != last_commit_id:
-        raise CommitRefused(
-            "You are attempting to update a file that has changed since you started editing it."
-        )
 
 
 def history(project: Project, ref: str) -> Iterator[Commit]:

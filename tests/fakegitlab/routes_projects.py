@@ -118,6 +118,8 @@ def create_commit(request: ApiRequest) -> Reply:
             project,
             branch=params["branch"],
             start_branch=params.get("start_branch"),
+            start_sha=params.get("start_sha"),
+            force=bool(params.get("force")),
             actions=params["actions"],
             author=request.author,
             message=params["commit_message"],
