@@ -179,7 +179,14 @@ async def test_prefix_instance(session: aiohttp.ClientSession) -> None:
             "/projects/1/merge_requests/1/notes",
             {"json": {"body": "x" * 1_000_001}},
             400,
-            None,
+            {"message": "400 Bad request - Note is too long (maximum is 1000000 characters)"},
+        ),
+        (
+            "POST",
+            "/projects/1/merge_requests/1/discussions",
+            {"json": {"body": " "}},
+            400,
+            {"message": "400 Bad request - Note can't be blank"},
         ),
     ],
     ids=[
@@ -192,6 +199,7 @@ async def test_prefix_instance(session: aiohttp.ClientSession) -> None:
         "unknown-param-served",
         "nested-missing",
         "note-too-long",
+        "note-blank",
     ],
 )
 async def test_refused_requests_are_violations(
@@ -533,6 +541,7 @@ async def test_second_open_mr_for_a_branch_is_409(
         await gl.post(f"/projects/{ENCODED}/merge_requests", data=fields)
     assert raised.value.status_code == 409
     assert seeded.calls[-1].status == 409
+    assert seeded.calls[-1].route == "POST /projects/:id/merge_requests"
     diffs = await gl.getitem(f"/projects/{ENCODED}/merge_requests/1/diffs")
     assert [(d["new_path"], d["new_file"]) for d in diffs] == [("deploy/values.yaml", False)]
     assert "+tag: v9" in diffs[0]["diff"]
@@ -791,3 +800,31 @@ async def test_commit_from_start_sha_and_force(
     )
     assert forced["parent_ids"] == [main]
     assert seeded.file(PROJECT, "feature", "a.txt") is None
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "message"),
+    [
+        ("main", "main", ["You can't use same project/branch for source and target"]),
+        ("nope", "main", ['Source branch "nope" does not exist']),
+        ("feature", "gone", ['Target branch "gone" does not exist']),
+    ],
+    ids=["same-branch", "missing-source", "missing-target"],
+)
+async def test_mr_branch_errors(
+    seeded: FakeGitLab,
+    session: aiohttp.ClientSession,
+    source: str,
+    target: str,
+    message: list[str],
+) -> None:
+    """Bad MR branches are 422 with GitLab's list of messages."""
+    seeded.push(PROJECT, "feature", {"a.txt": "a\n"}, author="alice")
+    status, body, _ = await call(
+        seeded,
+        session,
+        "POST",
+        f"/projects/{ENCODED}/merge_requests",
+        json={"source_branch": source, "target_branch": target, "title": "t"},
+    )
+    assert (status, body) == (422, {"message": message})

@@ -127,16 +127,10 @@ def create_merge_request(request: ApiRequest) -> Reply:
     project = request.project(DEVELOPER)
     params = request.params
     source, target = params["source_branch"], params["target_branch"]
-    problems = []
+    # MergeRequests::BuildService and MergeRequest#validate_branches; the API answers the
+    # :branch_conflict and :base errors 422 and :validate_branches 409, as lists.
     if source == target:
-        problems.append("You can't use same project/branch for source and target")
-    for existing in project.merge_requests.values():
-        if existing.state == "opened" and existing.source_branch == source:
-            problems.append(
-                f"Another open merge request already exists for this source branch: !{existing.iid}"
-            )
-    if problems:
-        raise GitLabError(409, problems)
+        raise GitLabError(422, ["You can't use same project/branch for source and target"])
     missing = [
         f'{role} branch "{name}" does not exist'
         for role, name in (("Source", source), ("Target", target))
@@ -144,6 +138,15 @@ def create_merge_request(request: ApiRequest) -> Reply:
     ]
     if missing:
         raise GitLabError(422, missing)
+    for existing in project.merge_requests.values():
+        if existing.state == "opened" and existing.source_branch == source:
+            raise GitLabError(
+                409,
+                [
+                    "Another open merge request already exists for this source branch: "
+                    f"!{existing.iid}"
+                ],
+            )
     mr = request.fake.open_merge_request(
         project,
         source_branch=source,
@@ -272,15 +275,15 @@ def _developer_or_author(request: ApiRequest, project: Project, mr: MergeRequest
 
 
 def _note_body(request: ApiRequest) -> str:
+    # Note validation errors come back through bad_request!, e.g. (seen on gitlab.com)
+    # "400 Bad request - Note is too long (maximum is 1000000 characters)".
     body: str = request.params["body"]
     if not body.strip():
-        raise GitLabError(
-            400, '400 Bad request - Note {:note=>["can\'t be blank"]}', violation=True
-        )
+        raise GitLabError(400, "400 Bad request - Note can't be blank", violation=True)
     if len(body) > NOTE_MAX:
         raise GitLabError(
             400,
-            '400 Bad request - Note {:note=>["is too long (maximum is 1000000 characters)"]}',
+            f"400 Bad request - Note is too long (maximum is {NOTE_MAX} characters)",
             violation=True,
         )
     return body
