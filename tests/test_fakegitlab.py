@@ -828,3 +828,9 @@ async def test_mr_branch_errors(
         json={"source_branch": source, "target_branch": target, "title": "t"},
     )
     assert (status, body) == (422, {"message": message})
+
+
+async def test_head_is_served_like_get(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
+    """HEAD answers a GET route's headers (gidgetlab's head() returns them)."""
+    headers = await gl.head(f"/projects/{ENCODED}/merge_requests")
+    assert headers["x-total"] == "0"

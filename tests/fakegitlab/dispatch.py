@@ -109,9 +109,12 @@ async def _body(fake: FakeGitLab, request: web.Request, path: str) -> Any:
     try:
         parsed = json.loads(data)
     except ValueError:
-        raise GitLabError(400, "400 Bad request - body is not valid JSON", violation=True) from None
+        parsed = None
     if not isinstance(parsed, dict):
-        raise GitLabError(400, "400 Bad request - body is not a JSON object", violation=True)
+        # Grape's invalid_message_body error (lib/grape/locale/en.yml).
+        raise GitLabError(
+            400, "message body does not match declared format", key="error", violation=True
+        )
     return parsed
 
 
@@ -127,11 +130,13 @@ def _route(
         raise GitLabError(404, "404 Not Found", key="error")
     tail = api_path.removeprefix(API_ROOT)
     allowed: list[str] = []
+    # Grape answers HEAD on every GET route.
+    wanted = "GET" if method == "HEAD" else method
     for route in fake.routes:
         found = route.match(tail)
         if found is None:
             continue
-        if route.method == method:
+        if route.method == wanted:
             return route, found
         allowed.append(route.method)
     if allowed:

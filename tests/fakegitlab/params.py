@@ -2,8 +2,8 @@
 
 GitLab's API is built on Grape, which answers a bad parameter with 400 and
 `{"error": "<name> is missing"}` (required, absent), `"<name> is invalid"` (cannot be coerced to
-the declared type) or `"<name> does not have a valid value"` (outside the declared values),
-several joined with ", ".
+the declared type), `"<name> does not have a valid value"` (outside the declared values) or
+`"<name> is empty"` (blank where `allow_blank: false`), several joined with ", ".
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Param:
     values: tuple[str, ...] | None = None
     alias: str | None = None
     fields: tuple[Param, ...] = ()  # the keys of each hash in a "hashes" list
-    max_length: int | None = None
+    allow_blank: bool = True
 
 
 def nest(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -110,6 +110,8 @@ def _coerce(param: Param, value: Any, label: str) -> tuple[bool, Any, str]:
         if isinstance(value, bool) or isinstance(value, list | dict):
             return invalid
         text = str(value)
+        if not param.allow_blank and not text.strip():
+            return (False, None, f"{label} is empty")
         if param.values is not None and text not in param.values:
             return (False, None, f"{label} does not have a valid value")
         return (True, text, "")

@@ -118,14 +118,18 @@ def create_pipeline(request: ApiRequest) -> Reply:
     "POST",
     "/projects/:id/trigger/pipeline",
     [
+        Param("ref", required=True, allow_blank=False),
         Param("token", required=True),
-        Param("ref", required=True),
         Param("variables", "hash"),
         Param("inputs", "hash"),
     ],
     auth="trigger",
 )
 def trigger_pipeline(request: ApiRequest) -> Reply:
+    """lib/api/ci/triggers.rb: the trigger token authenticates; a wrong one is not_found!."""
+    raw_variables = request.params.get("variables") or {}
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in raw_variables.items()):
+        raise GitLabError(400, "variables needs to be a map of key-valued strings", violation=True)
     try:
         project = request.project(None)
     except GitLabError:
@@ -134,8 +138,7 @@ def trigger_pipeline(request: ApiRequest) -> Reply:
         raise GitLabError(404, "404 Not Found")
     ref = request.params["ref"]
     if ref not in project.branches:
-        raise GitLabError(400, {"base": ["Reference not found"]})
-    raw_variables = request.params.get("variables") or {}
+        raise GitLabError(400, "Reference not found")
     variables = [
         {"key": str(k), "value": str(v), "variable_type": "env_var"}
         for k, v in raw_variables.items()
