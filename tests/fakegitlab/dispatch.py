@@ -13,7 +13,14 @@ from urllib.parse import parse_qsl, unquote
 from aiohttp import web
 
 from tests.fakegitlab.params import nest, validate
-from tests.fakegitlab.routing import ApiRequest, GitLabError, Reply, Route, Violation
+from tests.fakegitlab.routing import (
+    ApiRequest,
+    GitLabError,
+    Reply,
+    Route,
+    Violation,
+    record_not_found,
+)
 from tests.fakegitlab.state import NotFound
 
 if TYPE_CHECKING:
@@ -185,7 +192,7 @@ def _serve(
     try:
         return route.handler(api_request)
     except NotFound:
-        raise GitLabError(404, "404 Not found") from None
+        raise record_not_found() from None
 
 
 def _authenticate(fake: FakeGitLab, request: web.Request) -> Any:

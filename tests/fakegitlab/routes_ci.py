@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from tests.fakegitlab import ci, render
 from tests.fakegitlab.params import Param
-from tests.fakegitlab.routing import ApiRequest, GitLabError, Reply, RouteTable, not_found
+from tests.fakegitlab.routing import (
+    ApiRequest,
+    GitLabError,
+    Reply,
+    RouteTable,
+    not_found,
+    record_not_found,
+)
 from tests.fakegitlab.state import DEVELOPER, MAINTAINER, REPORTER, NotFound
 
 routes = RouteTable()
@@ -133,9 +140,9 @@ def trigger_pipeline(request: ApiRequest) -> Reply:
     try:
         project = request.project(None)
     except GitLabError:
-        raise GitLabError(404, "404 Not Found") from None
+        raise not_found() from None
     if request.params["token"] not in project.trigger_tokens:
-        raise GitLabError(404, "404 Not Found")
+        raise not_found()
     ref = request.params["ref"]
     if ref not in project.branches:
         raise GitLabError(400, "Reference not found")
@@ -161,5 +168,5 @@ def get_pipeline(request: ApiRequest) -> Reply:
     project = request.project(REPORTER)
     pipeline = project.pipelines.get(request.path_int("pipeline_id"))
     if pipeline is None:
-        raise GitLabError(404, "404 Not found")
+        raise record_not_found()
     return Reply(200, render.pipeline(request.web_url, project, pipeline))

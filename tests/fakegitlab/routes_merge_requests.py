@@ -9,12 +9,12 @@ from tests.fakegitlab import render
 from tests.fakegitlab.params import Param
 from tests.fakegitlab.repository import diffs
 from tests.fakegitlab.routing import (
-    RECORD_NOT_FOUND,
     ApiRequest,
     GitLabError,
     Reply,
     RouteTable,
     not_found,
+    record_not_found,
 )
 from tests.fakegitlab.state import (
     DEVELOPER,
@@ -295,7 +295,7 @@ def _find_note(request: ApiRequest, mr: MergeRequest) -> tuple[Discussion, Note]
         for item in thread.notes:
             if item.id == note_id:
                 return thread, item
-    raise GitLabError(404, RECORD_NOT_FOUND)
+    raise record_not_found()
 
 
 @routes(

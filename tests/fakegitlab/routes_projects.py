@@ -6,7 +6,14 @@ from __future__ import annotations
 from tests.fakegitlab import render
 from tests.fakegitlab.params import Param
 from tests.fakegitlab.repository import CommitRefused, apply_actions, history
-from tests.fakegitlab.routing import ApiRequest, GitLabError, Reply, RouteTable, not_found
+from tests.fakegitlab.routing import (
+    ApiRequest,
+    GitLabError,
+    Reply,
+    RouteTable,
+    not_found,
+    record_not_found,
+)
 from tests.fakegitlab.state import DEVELOPER, MAINTAINER, REPORTER, Commit, NotFound, Project
 
 routes = RouteTable()
@@ -36,7 +43,7 @@ def get_member(request: ApiRequest) -> Reply:
     user_id = request.path_int("user_id")
     level = project.members.get(user_id)
     if level is None:
-        raise GitLabError(404, "404 Not found")
+        raise record_not_found()
     who = request.state.user_by_id(user_id)
     return Reply(200, render.member(request.web_url, who, level))
 

@@ -49,12 +49,13 @@ class GitLabError(Exception):
 
 
 def not_found(what: str | None = None) -> GitLabError:
-    """GitLab's `not_found!(what)`, or the RecordNotFound answer without one."""
-    return GitLabError(404, f"404 {what} Not Found" if what else RECORD_NOT_FOUND)
+    """GitLab's `not_found!(what)` helper: "404 <what> Not Found", or "404 Not Found"."""
+    return GitLabError(404, f"404 {what} Not Found" if what else "404 Not Found")
 
 
-def bad_request(message: str, *, violation: bool = False) -> GitLabError:
-    return GitLabError(400, message, violation=violation)
+def record_not_found() -> GitLabError:
+    """ActiveRecord::RecordNotFound, which lib/api/api.rb answers "404 Not found"."""
+    return GitLabError(404, RECORD_NOT_FOUND)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class ApiRequest:
         try:
             return project.merge_request(int(self.path["merge_request_iid"]))
         except (NotFound, ValueError):
-            raise GitLabError(404, RECORD_NOT_FOUND) from None
+            raise record_not_found() from None
 
     def path_int(self, name: str) -> int:
         value = self.path[name]

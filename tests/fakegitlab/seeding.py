@@ -9,6 +9,7 @@ from typing import Any
 from tests.fakegitlab import ci, render, repository
 from tests.fakegitlab.state import (
     ACCESS_LEVELS,
+    OWNER,
     Commit,
     Discussion,
     GitLabState,
@@ -70,7 +71,7 @@ class Seeding:
         )
         self.state.projects[project.id] = project
         owner = self.add_user(path_with_namespace.split("/", 1)[0] + "-owner")
-        project.members[owner.id] = 50
+        project.members[owner.id] = OWNER
         repository.write(
             self.state,
             project,

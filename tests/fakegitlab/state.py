@@ -234,12 +234,6 @@ class GitLabState:
                 return project
         raise NotFound(str(ref))
 
-    def project_of_pipeline(self, pipeline_id: int) -> Project | None:
-        for project in self.projects.values():
-            if pipeline_id in project.pipelines:
-                return project
-        return None
-
     def new_sha(self, parents: list[str], files: Mapping[str, str], message: str) -> str:
         """A 40-hex id that differs for every commit, even of identical content."""
         digest = hashlib.sha1(usedforsecurity=False)
