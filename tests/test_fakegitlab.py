@@ -834,3 +834,18 @@ async def test_head_is_served_like_get(seeded: FakeGitLab, gl: gidgetlab.aiohttp
     """HEAD answers a GET route's headers (gidgetlab's head() returns them)."""
     headers = await gl.head(f"/projects/{ENCODED}/merge_requests")
     assert headers["x-total"] == "0"
+
+
+async def test_users_lookup(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
+    """GET /users?username= finds one user ignoring case; /users/:id shows one; blocked shows."""
+    alice = seeded.add_user("Alice", state="blocked")
+    found = [u async for u in gl.getiter("/users", {"username": "alice"})]
+    assert [(u["id"], u["state"]) for u in found] == [(alice.id, "blocked")]
+    assert [u async for u in gl.getiter("/users", {"username": "nobody"})] == []
+    assert (await gl.getitem(f"/users/{alice.id}"))["username"] == "Alice"
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.getitem("/users/999")
+    assert str(raised.value) == "404 User Not Found"
+    seeded.add_member(PROJECT, "Alice", 40)
+    member = await gl.getitem(f"/projects/{ENCODED}/members/all/{alice.id}")
+    assert (member["state"], member["access_level"]) == ("blocked", 40)

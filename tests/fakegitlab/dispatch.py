@@ -78,7 +78,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     body: Any = None
     route_key: str | None = None
     try:
-        body = await _body(fake, request, path)
+        body = await _body(request)
         route, path_params = _route(fake, request.method, raw_path, api_path, path)
         route_key = route.key
         reply = _serve(fake, request, route, path_params, query, body, path)
@@ -103,7 +103,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _body(fake: FakeGitLab, request: web.Request, path: str) -> Any:
+async def _body(request: web.Request) -> Any:
     """The body's parameters: JSON, or form fields with Rack's nested keys."""
     if request.content_type.startswith("multipart/"):
         form = await request.post()

@@ -26,6 +26,48 @@ def current_user(request: ApiRequest) -> Reply:
 
 @routes(
     "GET",
+    "/users",
+    [
+        Param("username"),
+        Param("search"),
+        Param("active", "boolean"),
+        Param("blocked", "boolean"),
+        Param("external", "boolean"),
+        Param("exclude_internal", "boolean"),
+        Param("without_project_bots", "boolean"),
+        Param("order_by", values=("id", "name", "username", "created_at", "updated_at")),
+        Param("sort", values=("asc", "desc")),
+    ],
+    paginated=True,
+)
+def list_users(request: ApiRequest) -> Reply:
+    """lib/api/users.rb: UsersFinder matches `username` exactly, ignoring case."""
+    params = request.params
+    wanted = (params.get("username") or "").lower()
+    search = (params.get("search") or "").lower()
+    users = sorted(request.state.users.values(), key=lambda u: u.id, reverse=True)
+    users = [
+        u
+        for u in users
+        if (not wanted or u.username.lower() == wanted)
+        and (not search or search in u.username.lower() or search in u.name.lower())
+        and (not params.get("active") or u.state == "active")
+        and (not params.get("blocked") or u.state == "blocked")
+    ]
+    return request.page([render.user(request.web_url, u) for u in users])
+
+
+@routes("GET", "/users/:user_id")
+def get_user(request: ApiRequest) -> Reply:
+    try:
+        who = request.state.user_by_id(request.path_int("user_id"))
+    except NotFound:
+        raise not_found("User") from None
+    return Reply(200, render.user(request.web_url, who))
+
+
+@routes(
+    "GET",
     "/projects/:id",
     [
         Param("statistics", "boolean"),

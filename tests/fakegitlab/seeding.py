@@ -37,12 +37,15 @@ class Seeding:
 
     # People and projects
 
-    def add_user(self, username: str, *, name: str | None = None) -> User:
-        """A user (idempotent by username)."""
+    def add_user(self, username: str, *, name: str | None = None, state: str = "active") -> User:
+        """A user (idempotent by username); state "blocked" models a blocked account."""
         if username in self.state.users:
             return self.state.users[username]
         user = User(
-            self.state.next_id("user"), username, name or username.replace("-", " ").title()
+            self.state.next_id("user"),
+            username,
+            name or username.replace("-", " ").title(),
+            state,
         )
         self.state.users[username] = user
         return user
