@@ -736,14 +736,20 @@ async def test_protected_default_branch(
     )
 
 
-async def test_status_target_url_must_be_http(
-    seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
+@pytest.mark.parametrize(
+    "target_url",
+    ["git://example.com/x", "https://example.com/" + "x" * 250],
+    ids=["not-http", "too-long"],
+)
+async def test_status_target_url_rules(
+    seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI, target_url: str
 ) -> None:
-    """A target_url that is not http(s) is GitLab's 400 validation error, and a violation."""
+    """A target_url that is not http(s) or over 255 characters is a 400, and a violation."""
     sha = seeded.push(PROJECT, "feature", {"a.txt": "a\n"}, author="alice")
     with seeded.expect_violations(), pytest.raises(gidgetlab.BadRequest) as raised:
-        await post_status(gl, sha, state="running", target_url="git://example.com")
+        await post_status(gl, sha, state="running", target_url=target_url)
     assert raised.value.status_code == 400
+    assert seeded.statuses(PROJECT, sha) == []
 
 
 @pytest.mark.parametrize(

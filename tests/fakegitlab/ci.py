@@ -44,6 +44,7 @@ STATE_EVENTS: dict[str, tuple[tuple[str, bool], ...]] = {
     "skipped": (("skip", True),),
 }
 STATES = tuple(STATE_EVENTS)
+TARGET_URL_MAX = 255
 
 
 def new_pipeline(
@@ -84,11 +85,18 @@ def set_status(
     """POST /projects/:id/statuses/:sha, after parameter validation and the Developer check."""
     if sha not in project.commits:
         raise not_found("Commit")
+    # GenericCommitStatus: `validates :target_url, addressable_url: true, length: {maximum: 255}`.
     target_url = params.get("target_url")
     if target_url is not None and not target_url.startswith(("http://", "https://")):
         raise GitLabError(
             400,
             {"target_url": ["is blocked: Only allowed schemes are http, https"]},
+            violation=True,
+        )
+    if target_url is not None and len(target_url) > TARGET_URL_MAX:
+        raise GitLabError(
+            400,
+            {"target_url": [f"is too long (maximum is {TARGET_URL_MAX} characters)"]},
             violation=True,
         )
     name = params.get("name") or params.get("context") or "default"
