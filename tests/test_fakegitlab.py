@@ -12,7 +12,11 @@ import aiohttp
 import gidgetlab
 import gidgetlab.aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
+from bot.ingress.gitlab import gitlab_envelope
+from bot.settings import Settings
 from tests.fakegitlab.server import FakeGitLab
 
 TOKEN = "glpat-ferrybot"
@@ -855,3 +859,59 @@ async def test_users_lookup(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI)
     seeded.add_member(PROJECT, "Alice", 40)
     member = await gl.getitem(f"/projects/{ENCODED}/members/all/{alice.id}")
     assert (member["state"], member["access_level"]) == ("blocked", 40)
+
+
+# Webhook delivery
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[TestServer, list[tuple[dict[str, str], bytes]]]]:
+    """A webhook receiver on 127.0.0.1 that keeps what it was sent."""
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    async def keep(request: web.Request) -> web.Response:
+        received.append((dict(request.headers), await request.read()))
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/webhooks/gitlab", keep)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield server, received
+    await server.close()
+
+
+async def test_webhook_delivery_passes_ferrybots_ingress(
+    seeded: FakeGitLab, receiver: tuple[TestServer, list[tuple[dict[str, str], bytes]]]
+) -> None:
+    """Deliveries carry GitLab's headers, token and Standard Webhooks signature; a resend keeps
+    the Idempotency-Key; ferrybot's ingress accepts both as the same delivery."""
+    server, received = receiver
+    secret = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+    url = str(server.make_url("/webhooks/gitlab"))
+    seeded.add_project_hook(PROJECT, url, token="hook-token", signing_token=secret)
+    mr = seeded.add_merge_request(PROJECT, source_branch="bump", author="alice")
+    payload = seeded.merge_request_hook(PROJECT, mr.iid, "open", user="alice")
+    [first] = await seeded.send_webhook(PROJECT, payload)
+    again = await seeded.redeliver(first)
+    assert (first.status, again.status) == (202, 202)
+    assert first.headers["X-Gitlab-Event"] == "Merge Request Hook"
+    assert again.headers["Idempotency-Key"] == first.headers["Idempotency-Key"]
+    settings = Settings(gitlab_webhook_tokens="hook-token", gitlab_signing_secrets=secret)
+    envelopes = [gitlab_envelope(headers, body, settings) for headers, body in received]
+    assert [e.id for e in envelopes] == [f"gitlab:{first.headers['Idempotency-Key']}"] * 2
+    assert envelopes[0].subject.endswith(f"!{mr.iid}")
+    assert seeded.webhook_deliveries == [first, again]
+
+
+async def test_webhook_delivery_to_nowhere_is_logged(seeded: FakeGitLab) -> None:
+    """A receiver that is not listening is a logged failed delivery, not an exception."""
+    seeded.add_project_hook(PROJECT, "http://127.0.0.1:9/webhooks/gitlab", token="t")
+    before = seeded.branch_head(PROJECT, "main")
+    after = seeded.push(PROJECT, "main", {"a.txt": "a"}, author="alice")
+    assert before is not None
+    payload = seeded.push_hook(PROJECT, "main", before, after, user="alice")
+    [delivery] = await seeded.send_webhook(PROJECT, payload)
+    assert delivery.status is None
+    assert delivery.error is not None
+    assert delivery.payload["after"] == after

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import socket
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakegitlab import routes_ci, routes_merge_requests, routes_projects
+from tests.fakegitlab.delivery import HookDelivery, delivery_headers, post
 from tests.fakegitlab.dispatch import FAKE_KEY, Call, InjectedFailure, RequestRecord, handle
 from tests.fakegitlab.routing import Route, Violation
 from tests.fakegitlab.seeding import Seeding
-from tests.fakegitlab.state import GitLabState
+from tests.fakegitlab.state import GitLabState, ProjectHook
 from tests.fakegitlab.webhooks import WebhookPayloads
 
 ROUTE_TABLES = (routes_projects, routes_merge_requests, routes_ci)
@@ -36,6 +39,7 @@ class FakeGitLab(Seeding, WebhookPayloads):
         self.requests: list[RequestRecord] = []
         self.calls: list[Call] = []
         self.failures: list[InjectedFailure] = []
+        self.webhook_deliveries: list[HookDelivery] = []
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 
@@ -99,6 +103,56 @@ class FakeGitLab(Seeding, WebhookPayloads):
                 method.upper(), re.compile(path_regex), status, dict(headers or {}), body, times
             )
         )
+
+    # Webhooks
+
+    def add_project_hook(
+        self,
+        project_path: str,
+        url: str,
+        *,
+        token: str | None = None,
+        signing_token: str | None = None,
+    ) -> ProjectHook:
+        """A project webhook delivering to url with a secret token and/or a signing token."""
+        hook = ProjectHook(url, token, signing_token)
+        self.state.project(project_path).hooks.append(hook)
+        return hook
+
+    async def send_webhook(
+        self, project_path: str, payload: Mapping[str, Any]
+    ) -> list[HookDelivery]:
+        """POST the payload (e.g. from merge_request_hook) to every hook of the project, with
+        GitLab's headers; each attempt is logged in `webhook_deliveries` and returned."""
+        body = json.dumps(payload).encode()
+        sent = []
+        for hook in self.state.project(project_path).hooks:
+            headers = delivery_headers(
+                hook,
+                payload,
+                body,
+                instance=self.url,
+                idempotency_key=str(uuid.uuid4()),
+                event_uuid=str(uuid.uuid4()),
+            )
+            sent.append(await post(hook, headers, body))
+        self.webhook_deliveries.extend(sent)
+        return sent
+
+    async def redeliver(self, delivery: HookDelivery) -> HookDelivery:
+        """Resend a delivery as GitLab's "Resend request" does: the same Idempotency-Key and
+        event UUID, a fresh timestamp and signature."""
+        headers = delivery_headers(
+            delivery.hook,
+            json.loads(delivery.body),
+            delivery.body,
+            instance=self.url,
+            idempotency_key=delivery.headers["Idempotency-Key"],
+            event_uuid=delivery.headers["X-Gitlab-Event-UUID"],
+        )
+        again = await post(delivery.hook, headers, delivery.body)
+        self.webhook_deliveries.append(again)
+        return again
 
     def record_violation(self, violation: Violation) -> None:
         self.violations.append(violation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -150,6 +151,16 @@ class MergeRequest:
 
 
 @dataclass
+class ProjectHook:
+    """A project webhook: where to deliver, and the secrets GitLab would use."""
+
+    url: str
+    token: str | None = None
+    signing_token: str | None = None
+    uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
 class Project:
     id: int
     path_with_namespace: str
@@ -163,6 +174,7 @@ class Project:
     labels: dict[str, Label] = field(default_factory=dict)
     trigger_tokens: set[str] = field(default_factory=set)
     protected_branches: set[str] = field(default_factory=set)
+    hooks: list[ProjectHook] = field(default_factory=list)
     namespace_id: int = 0
     created_at: datetime = field(default_factory=now)
 
