@@ -88,6 +88,10 @@ class Forge(Protocol):
         """The paths the change touches, at most `limit`."""
         ...
 
+    async def approvers(self, change: ChangeRequest) -> list[Person]:
+        """Who approved the change through the forge's own review feature."""
+        ...
+
     async def permission(self, project: str, person: Person) -> PermissionLevel:
         """The person's role on the project, in ferrybot's role names."""
         ...

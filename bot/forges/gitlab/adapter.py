@@ -129,6 +129,18 @@ class GitLabForge:
                 return paths[:limit]
         return paths
 
+    async def approvers(self, change: ChangeRequest) -> list[Person]:
+        """Who approved the merge request in GitLab (the approvals API, all tiers)."""
+        answer = await self._gl.getitem(
+            f"/projects/{project_path(change.project)}/merge_requests/{change.number}/approvals"
+        )
+        people = []
+        for entry in answer.get("approved_by") or []:
+            user = entry.get("user") if isinstance(entry, dict) else None
+            if isinstance(user, dict) and isinstance(user.get("username"), str):
+                people.append(Person(user["username"], _int_or_none(user.get("id"))))
+        return people
+
     async def permission(self, project: str, person: Person) -> PermissionLevel:
         """The person's effective role (inherited from groups too), from `members/all`."""
         user_id = person.id if person.id is not None else await self._user_id(person.login)
@@ -233,6 +245,10 @@ def _label_list(names: Sequence[str]) -> str:
         if "," in name:
             raise PermanentError(f"label {name!r} contains a comma, which GitLab cannot take")
     return ",".join(names)
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _note_url(change: ChangeRequest, note_id: int) -> str:
