@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from gidgethub.abc import GitHubAPI
@@ -20,6 +20,9 @@ from schemas.audit import AuditRecord
 from schemas.config import BotConfig
 from schemas.envelope import Envelope, payload_dict
 from schemas.notification import Notification
+
+if TYPE_CHECKING:
+    from bot.forges.directory import Forges
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -42,6 +45,8 @@ class Context:
     ledger: LedgerStore | None = None
     # The forge the event came from, behind the port (GitLab events; GitHub's use `gh`).
     forge: Forge | None = None
+    # Every forge's adapter, for engines that act on a repository the event is not from.
+    forges: Forges | None = None
     _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
 
     @property

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.forges.github.changes import change_from_pull
+from bot.forges.github.gitops import GitHubGitOps
 from bot.pipeline.dispatch import on
 from bot.promotion.engine import run_model_gate, stage_files
 from bot.promotion.lookup import promotion_of
@@ -22,12 +24,19 @@ async def model_gate(ctx: Context) -> None:
     if stage.gate is None or pipeline.model is None:
         return
     head = event.pull_request.head.sha
-    _, head_files = await stage_files(ctx.gh, stage, ref=head)
-    _, base_files = await stage_files(ctx.gh, stage)
+    forge = GitHubGitOps(ctx.gh)
+    _, head_files = await stage_files(forge, stage, ref=head)
+    _, base_files = await stage_files(forge, stage)
     proposed = read_deployed(stage, head_files)
     if proposed.version is None:
         ctx.log.info("gate.no_version", pipeline=pipeline.name, stage=stage.name)
         return
     candidate = await model_candidate(ctx, pipeline, proposed.version)
     deployed = read_deployed(stage, base_files)
-    await run_model_gate(ctx, ctx.gh, pipeline, stage, candidate, deployed, head)
+    change = change_from_pull(
+        event.repository.owner_login,
+        event.repository.name,
+        event.pull_request,
+        event.pull_request.label_names,
+    )
+    await run_model_gate(ctx, forge, pipeline, stage, candidate, deployed, change)

@@ -10,7 +10,7 @@ from gidgethub.abc import GitHubAPI
 from bot.context import Context
 from bot.evaluation.dispatch import TrainingRequest, dispatch_training
 from bot.evaluation.markers import Marker, read_marker, ref_name, write_marker
-from bot.promotion.engine import gitops_client, stage_files
+from bot.promotion.engine import gitops_forge, stage_files
 from bot.promotion.gitdata import RepoRef
 from bot.promotion.plan import read_deployed
 from schemas.evaluation import RetrainConfig
@@ -36,7 +36,7 @@ async def training_client(ctx: Context, config: RetrainConfig) -> GitHubAPI:
 
 async def version_in(ctx: Context, stage: Stage) -> str:
     """What the stage runs now, from its GitOps files."""
-    _, files = await stage_files(await gitops_client(ctx, stage), stage)
+    _, files = await stage_files(await gitops_forge(ctx, stage), stage)
     return read_deployed(stage, files).label
 
 

@@ -20,6 +20,11 @@ class Forges:
         client = gitlab_client(settings, clients.session, clients.recorder)
         self._gitlab = GitLabForge(client, GitLabMemory())
 
+    @property
+    def gitlab(self) -> GitLabForge:
+        """The GitLab adapter (GitOps repositories on GitLab, GitLab events)."""
+        return self._gitlab
+
     def for_envelope(self, envelope: Envelope) -> Forge | None:
         """The adapter of the forge the event came from, if it has one."""
         return self._gitlab if envelope.source is Source.GITLAB else None

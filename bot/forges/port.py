@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from datetime import datetime
 from typing import Protocol
 
 from bot.checks import CheckResult
 from schemas.commands_config import PermissionLevel
 from schemas.envelope import Envelope
-
-
-class ForgeKind(StrEnum):
-    """The forges ferrybot talks to."""
-
-    GITHUB = "github"
-    GITLAB = "gitlab"
+from schemas.forges import ForgeKind
 
 
 @dataclass(frozen=True)
@@ -94,4 +88,83 @@ class Forge(Protocol):
 
     async def permission(self, project: str, person: Person) -> PermissionLevel:
         """The person's role on the project, in ferrybot's role names."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChangeProposal:
+    """A change request ferrybot keeps open from its own branch (a promotion)."""
+
+    source_branch: str
+    target_branch: str
+    title: str
+    body: str
+    head_sha: str
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    team_reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class ProposalOutcome:
+    """The change request after `open_or_update_change`, and what was done to it."""
+
+    change: ChangeRequest
+    created: bool
+    updated: bool
+
+
+class GitOpsForge(Protocol):
+    """What the promotion engine may do on the forge holding a GitOps repository."""
+
+    kind: ForgeKind
+
+    async def branch_head(self, project: str, branch: str) -> str | None:
+        """The commit a branch points at, or None when there is no such branch."""
+        ...
+
+    async def read_file(self, project: str, path: str, ref: str) -> str | None:
+        """A file's text at `ref`, or None when it does not exist there."""
+        ...
+
+    async def commit_files(
+        self,
+        project: str,
+        branch: str,
+        base: tuple[str, str],
+        files: dict[str, str],
+        message: str,
+    ) -> tuple[str, bool]:
+        """Point `branch` at one commit on `base` (branch, the SHA read) writing `files`;
+        (its SHA, whether it was written now): a branch already holding that is left alone."""
+        ...
+
+    async def open_or_update_change(
+        self, project: str, proposal: ChangeProposal
+    ) -> ProposalOutcome:
+        """The one open change request of the proposal's branch, opened or updated in place."""
+        ...
+
+    async def open_change(self, project: str, source_branch: str) -> ChangeRequest | None:
+        """The open change request from `source_branch`, if any."""
+        ...
+
+    async def add_labels(self, change: ChangeRequest, names: Sequence[str]) -> None:
+        """Add the labels the change does not carry yet."""
+        ...
+
+    async def file_history(
+        self, project: str, branch: str, path: str, limit: int
+    ) -> list[tuple[str, datetime]]:
+        """The newest `limit` commits on `branch` that changed `path`: (SHA, commit time)."""
+        ...
+
+    async def close_change(self, project: str, source_branch: str, why: str) -> int | None:
+        """Close the branch's open change request, saying why; its number, None if none."""
+        ...
+
+    async def set_check(self, change: ChangeRequest, result: CheckResult) -> str | None:
+        """Publish `result` on the change's head commit; return the conclusion it had before."""
         ...

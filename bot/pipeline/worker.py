@@ -367,6 +367,7 @@ class Worker:
                                 ledger=self._ledger,
                                 repo_configs=self._repo_configs,
                                 forge=self._forges.for_envelope(envelope),
+                                forges=self._forges,
                             )
                         await handler.func(dataclasses.replace(shared, log=handler_log))
             # The worker is the one place that decides what a failure means: every handler

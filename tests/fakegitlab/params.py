@@ -23,7 +23,7 @@ class Param:
     """One declared parameter: name, type, whether required, allowed values, aliases."""
 
     name: str
-    kind: str = "string"  # string | integer | float | boolean | csv | hash | hashes
+    kind: str = "string"  # string | integer | integers | float | boolean | csv | hash | hashes
     required: bool = False
     values: tuple[str, ...] | None = None
     alias: str | None = None
@@ -142,6 +142,13 @@ def _coerce(param: Param, value: Any, label: str) -> tuple[bool, Any, str]:
             return invalid
         names = [part.strip() for item in items for part in item.split(",")]
         return (True, [name for name in names if name], "")
+    if kind == "integers":
+        # Grape's Array[Integer]: a JSON list, or `a[]=1&a[]=2` / `a=1,2` in a form.
+        items = value if isinstance(value, list) else str(value).split(",")
+        numbers = [_coerce(Param(param.name, "integer"), item, label) for item in items]
+        if not all(ok for ok, _, _ in numbers):
+            return invalid
+        return (True, [number for _, number, _ in numbers], "")
     if kind == "hash":
         return (True, value, "") if isinstance(value, dict) else invalid
     if kind == "hashes":

@@ -119,6 +119,8 @@ def get_merge_request(request: ApiRequest) -> Reply:
         Param("remove_source_branch", "boolean"),
         Param("squash", "boolean"),
         Param("assignee_id", "integer"),
+        Param("assignee_ids", "integers"),
+        Param("reviewer_ids", "integers"),
         Param("target_project_id", "integer"),
         Param("allow_collaboration", "boolean"),
     ],
@@ -157,7 +159,18 @@ def create_merge_request(request: ApiRequest) -> Reply:
         author=request.author,
     )
     mr.remove_source_branch = params.get("remove_source_branch")
+    _set_people(request, mr, params)
     return Reply(201, answer(request, project, mr))
+
+
+def _set_people(request: ApiRequest, mr: MergeRequest, params: dict[str, Any]) -> None:
+    """`reviewer_ids` / `assignee_ids` replace the lists; ids of no user are dropped, as
+    GitLab's MergeRequests::BaseService filters them (doc/api/merge_requests.md)."""
+    users = {who.id: who for who in request.fake.state.users.values()}
+    if "reviewer_ids" in params:
+        mr.reviewers = [users[i] for i in params["reviewer_ids"] or [] if i in users]
+    if "assignee_ids" in params:
+        mr.assignees = [users[i] for i in params["assignee_ids"] or [] if i in users]
 
 
 UPDATABLE = (
@@ -172,6 +185,8 @@ UPDATABLE = (
     "discussion_locked",
     "squash",
     "assignee_id",
+    "assignee_ids",
+    "reviewer_ids",
     "milestone_id",
 )
 
@@ -191,6 +206,8 @@ UPDATABLE = (
         Param("discussion_locked", "boolean"),
         Param("squash", "boolean"),
         Param("assignee_id", "integer"),
+        Param("assignee_ids", "integers"),
+        Param("reviewer_ids", "integers"),
         Param("milestone_id", "integer"),
     ],
     at_least_one_of=UPDATABLE,
@@ -218,6 +235,7 @@ def update_merge_request(request: ApiRequest) -> Reply:
         mr.target_branch = params["target_branch"]
     if "remove_source_branch" in params:
         mr.remove_source_branch = params["remove_source_branch"]
+    _set_people(request, mr, params)
     event = params.get("state_event")
     if event == "close" and mr.state == "opened":
         mr.state, mr.closed_at = "closed", now()

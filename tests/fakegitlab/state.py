@@ -140,6 +140,8 @@ class MergeRequest:
     merged_at: datetime | None = None
     closed_at: datetime | None = None
     approved_by: list[User] = field(default_factory=list)
+    reviewers: list[User] = field(default_factory=list)
+    assignees: list[User] = field(default_factory=list)
     discussions: list[Discussion] = field(default_factory=list)
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)

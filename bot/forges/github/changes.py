@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.forges.port import ChangeRequest, ForgeKind
+from bot.forges.port import ChangeRequest
+from schemas.forges import ForgeKind
 from schemas.github import PullRequest
 
 

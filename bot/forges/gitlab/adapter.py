@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +14,7 @@ from gidgetlab.abc import GitLabAPI
 from gidgetlab.exceptions import BadRequest
 
 from bot.checks import CheckResult, Conclusion, text_and_listing
+from bot.forges.gitlab.markdown import SECTION_LIMIT, without_quick_actions
 from bot.forges.gitlab.notes import (
     DETAILS_MARKER,
     NoteMemory,
@@ -22,10 +25,12 @@ from bot.forges.gitlab.notes import (
 )
 from bot.forges.gitlab.statuses import StatusKey, StatusMemory, publish_status
 from bot.forges.gitlab.subjects import merge_request_in_subject
-from bot.forges.port import ChangeRequest, ForgeKind, Person
-from bot.pipeline.retry import PermanentError
+from bot.forges.port import ChangeProposal, ChangeRequest, Person, ProposalOutcome
+from bot.github.limits import fit
+from bot.pipeline.retry import PermanentError, TransientError
 from schemas.commands_config import PermissionLevel
 from schemas.envelope import Envelope
+from schemas.forges import ForgeKind
 
 # GitLab's access levels (members API) in ferrybot's role names: Reporters triage, Developers
 # push (write), Maintainers maintain, Owners administer; Guests and Planners only read.
@@ -37,6 +42,9 @@ ROLE_OF_ACCESS_LEVEL = {
     40: PermissionLevel.MAINTAIN,
     50: PermissionLevel.ADMIN,
 }
+# GitLab's limits for a merge request: a 255-character title, a 1,048,576-character description.
+TITLE_LIMIT = 255
+DESCRIPTION_LIMIT = 1_048_576
 _ICON = {Conclusion.SUCCESS: "✅", Conclusion.FAILURE: "❌", Conclusion.NEUTRAL: "⚪"}
 
 
@@ -109,9 +117,9 @@ class GitLabForge:
         return await self._write(change, marker, note, f"{marker}\n{body}")
 
     async def add_labels(self, change: ChangeRequest, names: Sequence[str]) -> None:
-        """Add labels in one request (GitLab keeps ones already there)."""
-        if names:
-            await self._update(change, {"add_labels": _label_list(names)})
+        """Add the labels the change lacks, in one request."""
+        if missing := [name for name in names if name not in change.labels]:
+            await self._update(change, {"add_labels": _label_list(missing)})
 
     async def remove_label(self, change: ChangeRequest, name: str) -> None:
         """Remove a label; one already gone is fine."""
@@ -211,6 +219,196 @@ class GitLabForge:
             return None
         self._memory.notes.record((change.project, change.number, marker), int(written["id"]))
         return _note_url(change, int(written["id"]))
+
+    # The GitOps side: branches, files, commits and ferrybot's own merge requests.
+
+    async def branch_head(self, project: str, branch: str) -> str | None:
+        """The commit a branch points at (branches API), or None."""
+        path = f"/projects/{project_path(project)}/repository/branches/{quote(branch, safe='')}"
+        try:
+            found = await self._gl.getitem(path)
+        except BadRequest as exc:
+            if int(exc.status_code) == 404:
+                return None
+            raise
+        return str(found["commit"]["id"])
+
+    async def read_file(self, project: str, path: str, ref: str) -> str | None:
+        """A file's text at `ref` (repository files API), or None when it is not there."""
+        found = await self._file(project, path, ref)
+        if found is None:
+            return None
+        return base64.b64decode(str(found.get("content", ""))).decode("utf-8")
+
+    async def commit_files(
+        self,
+        project: str,
+        branch: str,
+        base: tuple[str, str],
+        files: dict[str, str],
+        message: str,
+    ) -> tuple[str, bool]:
+        """One commit for every file through the commits API, made only when needed.
+
+        The branch is created (or reset, `force`) from the base branch in the same call, and
+        every update carries the file's `last_commit_id` as read: GitLab's only guard against
+        a change to the base made meanwhile, which then fails the call and the retry reads again.
+        """
+        base_branch, base_sha = base
+        head = await self.branch_head(project, branch)
+        if head is not None and await self._holds(project, head, base_sha, files):
+            return head, False
+        actions: list[dict[str, Any]] = []
+        for path, text in files.items():
+            current = await self._file(project, path, base_sha)
+            action: dict[str, Any] = {"file_path": path, "content": text, "encoding": "text"}
+            if current is None:
+                action["action"] = "create"
+            else:
+                action.update(action="update", last_commit_id=current["last_commit_id"])
+            actions.append(action)
+        data: dict[str, Any] = {
+            "branch": branch,
+            "start_branch": base_branch,
+            "commit_message": message,
+            "actions": actions,
+        }
+        if head is not None:
+            data["force"] = True
+        try:
+            commit = await self._gl.post(
+                f"/projects/{project_path(project)}/repository/commits", data=data
+            )
+        except BadRequest as exc:
+            if int(exc.status_code) == 400 and "changed" in str(exc):
+                raise TransientError(f"{project}: {base_branch} changed while promoting") from None
+            raise
+        return str(commit.get("id") or "dry-run:commit"), True
+
+    async def open_change(self, project: str, source_branch: str) -> ChangeRequest | None:
+        """ferrybot's open merge request from `source_branch`."""
+        found = await self._open_merge_request(project, source_branch)
+        return change_from_merge_request(project, found) if found is not None else None
+
+    async def open_or_update_change(
+        self, project: str, proposal: ChangeProposal
+    ) -> ProposalOutcome:
+        """The branch's merge request, edited in place when it reads differently, else opened.
+
+        GitLab runs quick actions written in a description, so the body is neutralised; a draft
+        is GitLab's `Draft:` title prefix, which also works on an open merge request.
+        """
+        title = fit(("Draft: " if proposal.draft else "") + proposal.title, TITLE_LIMIT)
+        body = fit(without_quick_actions(proposal.body), DESCRIPTION_LIMIT)
+        existing = await self._open_merge_request(project, proposal.source_branch)
+        api = f"/projects/{project_path(project)}/merge_requests"
+        if existing is None:
+            data: dict[str, Any] = {
+                "source_branch": proposal.source_branch,
+                "target_branch": proposal.target_branch,
+                "title": title,
+                "description": body,
+                "remove_source_branch": True,
+            }
+            if proposal.labels:
+                data["labels"] = _label_list(proposal.labels)
+            for key, logins in (
+                ("reviewer_ids", proposal.reviewers),
+                ("assignee_ids", proposal.assignees),
+            ):
+                if ids := await self._user_ids(logins):
+                    data[key] = ids
+            try:
+                created = await self._gl.post(api, data=data)
+            except BadRequest as exc:
+                if int(exc.status_code) == 409:
+                    raise TransientError("another run opened this merge request; again") from None
+                raise
+            return ProposalOutcome(change_from_merge_request(project, created), True, False)
+        changes: dict[str, Any] = {}
+        if existing.get("title") != title:
+            changes["title"] = title
+        if (existing.get("description") or "") != body:
+            changes["description"] = body
+        labels = set(existing.get("labels") or [])
+        if missing := [label for label in proposal.labels if label not in labels]:
+            changes["add_labels"] = _label_list(missing)
+        for key, field_name, logins in (
+            ("reviewer_ids", "reviewers", proposal.reviewers),
+            ("assignee_ids", "assignees", proposal.assignees),
+        ):
+            have = {str(u.get("username")): int(u["id"]) for u in existing.get(field_name) or []}
+            if new := await self._user_ids([login for login in logins if login not in have]):
+                changes[key] = [*have.values(), *new]
+        if not changes:
+            return ProposalOutcome(change_from_merge_request(project, existing), False, False)
+        updated = await self._gl.put(f"{api}/{existing['iid']}", data=changes)
+        content_changed = "title" in changes or "description" in changes
+        return ProposalOutcome(change_from_merge_request(project, updated), False, content_changed)
+
+    async def close_change(self, project: str, source_branch: str, why: str) -> int | None:
+        """Close ferrybot's open merge request from the branch, with a note saying why."""
+        existing = await self._open_merge_request(project, source_branch)
+        if existing is None:
+            return None
+        iid = int(existing["iid"])
+        api = f"/projects/{project_path(project)}/merge_requests/{iid}"
+        body = fit(without_quick_actions(why), SECTION_LIMIT)
+        await self._gl.post(f"{api}/notes", data={"body": body})
+        await self._gl.put(api, data={"state_event": "close"})
+        return iid
+
+    async def file_history(
+        self, project: str, branch: str, path: str, limit: int
+    ) -> list[tuple[str, datetime]]:
+        """Commits on `branch` that changed `path`, newest first (commits API)."""
+        params: dict[str, str | bool] = {"ref_name": branch, "path": path, "per_page": str(limit)}
+        found: list[tuple[str, datetime]] = []
+        api = f"/projects/{project_path(project)}/repository/commits"
+        async for commit in self._gl.getiter(api, params):
+            when = str(commit.get("committed_date") or commit.get("created_at"))
+            found.append((str(commit["id"]), datetime.fromisoformat(when.replace("Z", "+00:00"))))
+            if len(found) >= limit:
+                break
+        return found
+
+    async def _file(self, project: str, path: str, ref: str) -> dict[str, Any] | None:
+        api = f"/projects/{project_path(project)}/repository/files/{quote(path, safe='')}"
+        try:
+            return dict(await self._gl.getitem(api, {"ref": ref}))
+        except BadRequest as exc:
+            if int(exc.status_code) == 404:
+                return None
+            raise
+
+    async def _holds(self, project: str, head: str, base_sha: str, files: dict[str, str]) -> bool:
+        """True when `head` is one commit on `base_sha` whose files read as `files`."""
+        commit = await self._gl.getitem(
+            f"/projects/{project_path(project)}/repository/commits/{head}"
+        )
+        if list(commit.get("parent_ids") or []) != [base_sha]:
+            return False
+        for path, text in files.items():
+            if await self.read_file(project, path, head) != text:
+                return False
+        return True
+
+    async def _open_merge_request(self, project: str, branch: str) -> dict[str, Any] | None:
+        params: dict[str, str | bool] = {"source_branch": branch, "state": "opened"}
+        api = f"/projects/{project_path(project)}/merge_requests"
+        async for mr in self._gl.getiter(api, params):
+            if mr.get("source_branch") == branch:
+                return dict(mr)
+        return None
+
+    async def _user_ids(self, logins: Sequence[str]) -> list[int]:
+        """GitLab user ids for logins (reviewers, assignees); unknown logins are skipped."""
+        ids = []
+        for login in logins:
+            user_id = await self._user_id(login)
+            if user_id is not None:
+                ids.append(user_id)
+        return ids
 
 
 def change_from_merge_request(project: str, mr: dict[str, Any]) -> ChangeRequest:
