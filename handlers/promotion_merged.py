@@ -58,7 +58,7 @@ async def next_stage_on_gitlab_merge(ctx: Context) -> None:
     event = ctx.event(MergeRequestHook)
     attributes = event.object_attributes
     found = gitlab_promotion_of(ctx.config, event)
-    if found is None:
+    if found is None or attributes.state != "merged":
         return
     pipeline, stage = found
     merged = Merged(

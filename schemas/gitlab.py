@@ -37,6 +37,8 @@ class MergeRequestAttributes(_Lenient):
     action: str | None = None
     url: str | None = None
     merge_commit_sha: str | None = None
+    # Set on an `update` that pushed commits: the head before the push.
+    oldrev: str | None = None
     updated_at: str | None = None
 
 

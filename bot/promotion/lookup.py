@@ -18,7 +18,7 @@ def promotion_of(config: BotConfig, event: PullRequestEvent) -> tuple[Pipeline, 
         return None
     pipeline = config.pipeline(parsed[0])
     stage = pipeline.stage(parsed[1]) if pipeline is not None else None
-    if pipeline is None or stage is None:
+    if pipeline is None or stage is None or stage.forge is not ForgeKind.GITHUB:
         return None
     # Anyone can push a branch with this name to any repo; only the stage's own repo counts.
     same_repo = event.repository.full_name.lower() == stage.repo.lower()
@@ -31,10 +31,10 @@ def promotion_of(config: BotConfig, event: PullRequestEvent) -> tuple[Pipeline, 
 def gitlab_promotion_of(
     config: BotConfig, event: MergeRequestHook
 ) -> tuple[Pipeline, Stage] | None:
-    """The pipeline and stage of a merged GitLab promotion MR from the stage's own project."""
+    """The pipeline and stage of a GitLab promotion MR from the stage's own project."""
     attributes = event.object_attributes
     parsed = parse_promotion_branch(attributes.source_branch)
-    if parsed is None or attributes.state != "merged":
+    if parsed is None:
         return None
     pipeline = config.pipeline(parsed[0])
     stage = pipeline.stage(parsed[1]) if pipeline is not None else None

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.pipeline.broker import free_port
 from bot.promotion.gate import CHECK_NAME
+from bot.promotion.lookup import gitlab_promotion_of
+from schemas.config import BotConfig
+from schemas.gitlab import MergeRequestHook
 from tests.fakegitlab.server import FakeGitLab
 from tests.promotion.setup import audit_records, kserve_manifest
 from tests.support.bot import eventually, running_bot
@@ -60,6 +66,7 @@ async def test_an_mlflow_alias_promotes_through_gitlab_merge_requests(
     mlflow_server.create_model(model)
     v1 = mlflow_server.create_version(model, {"accuracy": 0.90})
     v2 = mlflow_server.create_version(model, {"accuracy": 0.93})
+    v3 = mlflow_server.create_version(model, {"accuracy": 0.80})
     fake_gitlab.add_user("ferrybot")
     fake_gitlab.add_token(TOKEN, "ferrybot")
     fake_gitlab.add_user("mia")
@@ -143,6 +150,20 @@ async def test_an_mlflow_alias_promotes_through_gitlab_merge_requests(
             )
             assert fake_gitlab.file(PROJECT, "main", STAGING) == promoted
             assert head is not None
+
+            # Someone pushes v3 (accuracy 0.80) onto the prod MR: the gate runs on the new head.
+            before = prod_mr["sha"]
+            pushed = fake_gitlab.push(
+                PROJECT,
+                prod_branch,
+                {PROD: prod_file.replace(f"models:/{model}/{v1}", f"models:/{model}/{v3}")},
+                author="mia",
+            )
+            update = fake_gitlab.merge_request_hook(
+                PROJECT, prod_mr["iid"], "update", user="mia", oldrev=before
+            )
+            await fake_gitlab.send_webhook(PROJECT, update)
+            await eventually(lambda: _gate(fake_gitlab, pushed) == ["failed"], what="the re-gate")
         finally:
             mlflow_server.delete_webhook(hook)
     commits = [w for w in _writes(fake_gitlab) if w[1].endswith("/repository/commits")]
@@ -151,3 +172,56 @@ async def test_an_mlflow_alias_promotes_through_gitlab_merge_requests(
 
 def _writes(fake: FakeGitLab) -> list[tuple[str, str]]:
     return [(m, p) for m, p, _ in fake.requests if m not in ("GET", "HEAD")]
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        ({}, True),
+        ({"source_project_id": 999}, False),
+        ({"target_branch": "release"}, False),
+        ({"source_branch": "feature/x"}, False),
+        ({"project": "other/gitops"}, False),
+        ({"forge": "github"}, False),
+    ],
+    ids=[
+        "the-stage-itself",
+        "from-a-fork",
+        "other-target",
+        "not-a-promotion-branch",
+        "other-project",
+        "a-github-stage",
+    ],
+)
+def test_only_the_stages_own_merge_requests_are_promotions(
+    change: dict[str, Any], found: bool
+) -> None:
+    """A branch name alone is not enough: project, fork, target branch and forge must match."""
+    payload = json.loads(
+        (Path(__file__).parents[1] / "data/gitlab/webhooks/merge_request.json").read_text()
+    )
+    attributes = payload["object_attributes"]
+    attributes.update(
+        source_branch="ferrybot/promote/churn/staging",
+        target_branch="main",
+        state="merged",
+    )
+    attributes["target_project_id"] = attributes["source_project_id"]
+    payload["project"]["path_with_namespace"] = change.pop("project", PROJECT)
+    stage = {**_stage("staging", STAGING), "forge": change.pop("forge", "gitlab")}
+    if stage["forge"] == "github":  # the same path, but the stage lives on GitHub
+        stage["repo"] = payload["project"]["path_with_namespace"] = "platform/gitops"
+    attributes.update(change)
+    config = BotConfig.model_validate(
+        {
+            "pipelines": [
+                {
+                    "name": "churn",
+                    "model": {"name": "churn"},
+                    "stages": [stage],
+                }
+            ]
+        }
+    )
+    hook = MergeRequestHook.model_validate(payload)
+    assert (gitlab_promotion_of(config, hook) is not None) is found
