@@ -27,13 +27,10 @@ from bot.gitops.identifiers import (
 from bot.gitops.templates import TemplateError, template_placeholders
 from bot.gitops.yamlpath import parse_path
 from schemas.evaluation import AlertRule, Reaction, RetrainConfig
-from schemas.forges import ForgeKind
+from schemas.forges import ForgeKind, repository_path
 from schemas.rules import GateRule
 from schemas.trust import SupplyChainPolicy
 
-_REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
-# GitLab nests groups (up to 20 levels); each part as in a GitHub name.
-_GITLAB_PROJECT = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){1,20}", re.ASCII)
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", re.ASCII)
 _TEAM = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
 _SEMVER_CLAUSE = re.compile(r"(>=|<=|>|<|==)\s*v?\d+(\.\d+){0,2}", re.ASCII)
@@ -254,12 +251,7 @@ class Stage(_Strict):
     @field_validator("repo")
     @classmethod
     def _repo(cls, value: str, info: ValidationInfo) -> str:
-        if info.data.get("forge") is ForgeKind.GITLAB:
-            if not _GITLAB_PROJECT.fullmatch(value) or ".." in value:
-                raise ValueError("repo is the GitLab project's path, `group/project`")
-        elif not _REPO.fullmatch(value) or ".." in value:
-            raise ValueError("repo is `owner/name`")
-        return value
+        return repository_path(value, info.data.get("forge"))
 
     @field_validator("branch")
     @classmethod

@@ -19,7 +19,7 @@ from bot.promotion import gitdata
 from bot.promotion.gitdata import RepoRef
 
 PREFIX = "ferrybot/retrain"
-_HEADER = "ferrybot retraining marker"
+MARKER_HEADER = "ferrybot retraining marker"
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,9 @@ async def write_marker(
     if head is None:
         raise PermanentError(f"{repo} has no branch {branch}; fix the pipeline's `retrain.ref`")
     tree = await gitdata.commit_tree(gh, repo, head)
-    message = f"{_HEADER}: {marker.pipeline} {marker.episode}\n\n{json.dumps(asdict(marker))}\n"
+    message = (
+        f"{MARKER_HEADER}: {marker.pipeline} {marker.episode}\n\n{json.dumps(asdict(marker))}\n"
+    )
     commit = await gh.post(
         f"{repo.api}/git/commits", data={"message": message, "tree": tree, "parents": []}
     )

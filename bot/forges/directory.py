@@ -16,9 +16,14 @@ class Forges:
     GitHub events still reach GitHub through `Context.gh`; the port serves GitLab today.
     """
 
-    def __init__(self, settings: Settings, clients: GitHubClients) -> None:
+    def __init__(self, gitlab: GitLabForge) -> None:
+        self._gitlab = gitlab
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clients: GitHubClients) -> Forges:
+        """The adapters on the worker's shared session (and its dry-run recorder)."""
         client = gitlab_client(settings, clients.session, clients.recorder)
-        self._gitlab = GitLabForge(client, GitLabMemory())
+        return cls(GitLabForge(client, GitLabMemory()))
 
     @property
     def gitlab(self) -> GitLabForge:

@@ -113,7 +113,7 @@ class Worker:
         self._sources = ArtifactSources.from_settings(
             settings, clients.session, clients.for_repository
         )
-        self._forges = Forges(settings, clients)
+        self._forges = Forges.from_settings(settings, clients)
         self._dedupe = DeliveryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_entries)
         self._check_runs = CheckRunLedger()
         self._repo_configs = RepoConfigCache(settings.repo_config_ttl_seconds)

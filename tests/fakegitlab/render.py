@@ -14,6 +14,7 @@ from tests.fakegitlab.state import (
     Note,
     Pipeline,
     Project,
+    Tag,
     User,
     blob_id,
     iso,
@@ -297,4 +298,22 @@ def member(base: str, who: User, access_level: int) -> dict[str, Any]:
         "created_at": None,
         "expires_at": None,
         "membership_state": "active",
+    }
+
+
+def tag(base: str, project: Project, found: Tag) -> dict[str, Any]:
+    """doc/api/tags.md, "Get a single repository tag"."""
+    commit = project.commits[found.sha]
+    return {
+        "name": found.name,
+        "message": found.message,
+        "target": found.sha,
+        "commit": {
+            "id": commit.sha,
+            "short_id": commit.sha[:8],
+            "title": commit.message.split("\n")[0],
+        },
+        "release": None,
+        "protected": False,
+        "created_at": iso(found.created_at),
     }

@@ -14,7 +14,15 @@ from tests.fakegitlab.routing import (
     not_found,
     record_not_found,
 )
-from tests.fakegitlab.state import DEVELOPER, MAINTAINER, REPORTER, Commit, NotFound, Project
+from tests.fakegitlab.state import (
+    DEVELOPER,
+    MAINTAINER,
+    REPORTER,
+    Commit,
+    NotFound,
+    Project,
+    Tag,
+)
 
 routes = RouteTable()
 
@@ -232,3 +240,41 @@ def list_commits(request: ApiRequest) -> Reply:
         prefix = path.rstrip("/") + "/"
         commits = [c for c in commits if any(p == path or p.startswith(prefix) for p in c.changed)]
     return request.page([render.commit(request.web_url, project, c) for c in commits])
+
+
+# Tags (doc/api/tags.md): an annotated tag when `message` is given; a name taken → 400
+# "Tag <name> already exists" (Tags::CreateService); deleting answers 204, a missing one 404.
+@routes("GET", "/projects/:id/repository/tags/:tag_name")
+def get_tag(request: ApiRequest) -> Reply:
+    project = request.project(REPORTER)
+    tag = project.tags.get(request.path["tag_name"])
+    if tag is None:
+        raise not_found("Tag")
+    return Reply(200, render.tag(request.web_url, project, tag))
+
+
+@routes(
+    "POST",
+    "/projects/:id/repository/tags",
+    [Param("tag_name", required=True), Param("ref", required=True), Param("message")],
+)
+def create_tag(request: ApiRequest) -> Reply:
+    project = request.project(DEVELOPER)
+    name, ref = request.params["tag_name"], request.params["ref"]
+    if name in project.tags:
+        raise GitLabError(400, f"Tag {name} already exists")
+    try:
+        commit = project.commit(ref)
+    except NotFound:
+        raise GitLabError(400, "Target " + ref + " is invalid") from None
+    tag = Tag(name, commit.sha, request.params.get("message") or "")
+    project.tags[name] = tag
+    return Reply(201, render.tag(request.web_url, project, tag))
+
+
+@routes("DELETE", "/projects/:id/repository/tags/:tag_name")
+def delete_tag(request: ApiRequest) -> Reply:
+    project = request.project(DEVELOPER)  # unprotected tags: :admin_tag is Developer's
+    if project.tags.pop(request.path["tag_name"], None) is None:
+        raise not_found("Tag")
+    return Reply(204)

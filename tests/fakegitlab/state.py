@@ -163,6 +163,16 @@ class ProjectHook:
 
 
 @dataclass
+class Tag:
+    """An annotated tag: its commit and message."""
+
+    name: str
+    sha: str
+    message: str
+    created_at: datetime = field(default_factory=now)
+
+
+@dataclass
 class Project:
     id: int
     path_with_namespace: str
@@ -175,6 +185,7 @@ class Project:
     statuses: list[CommitStatus] = field(default_factory=list)
     labels: dict[str, Label] = field(default_factory=dict)
     trigger_tokens: set[str] = field(default_factory=set)
+    tags: dict[str, Tag] = field(default_factory=dict)
     protected_branches: set[str] = field(default_factory=set)
     hooks: list[ProjectHook] = field(default_factory=list)
     namespace_id: int = 0

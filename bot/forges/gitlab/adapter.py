@@ -73,6 +73,11 @@ class GitLabForge:
         self._gl = gl
         self._memory = memory
 
+    @property
+    def client(self) -> GitLabAPI:
+        """The gidgetlab client, for the other GitLab parts (retraining) on the same token."""
+        return self._gl
+
     async def identity(self) -> Person | None:
         """ferrybot's own GitLab user (`GET /user`), asked once; None without a usable token."""
         memory = self._memory
