@@ -346,6 +346,10 @@ async def test_status_state_machine(seeded: FakeGitLab, gl: gidgetlab.aiohttp.Gi
         f"/projects/{ENCODED}/repository/commits/{mr.sha}/statuses", {"all": "true"}
     )
     assert len(everything) == 3
+    # The pipeline's own jobs still run; once they pass, the failed external status decides.
+    assert seeded.merge_request(PROJECT, mr.iid)["head_pipeline"]["status"] == "running"
+    assert mr.head_pipeline_id is not None
+    seeded.set_pipeline_status(PROJECT, mr.head_pipeline_id, "success")
     assert seeded.merge_request(PROJECT, mr.iid)["head_pipeline"]["status"] == "failed"
 
 
@@ -915,3 +919,30 @@ async def test_webhook_delivery_to_nowhere_is_logged(seeded: FakeGitLab) -> None
     assert delivery.status is None
     assert delivery.error is not None
     assert delivery.payload["after"] == after
+
+
+async def test_merge_request_pipelines(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
+    """An MR pipeline runs on refs/merge-requests/<iid>/head: a status naming the branch as ref
+    with that pipeline_id is refused, as GitLab refuses it; without ref it lands there."""
+    mr = seeded.add_merge_request(
+        PROJECT, source_branch="bump", author="alice", pipeline_source="merge_request_event"
+    )
+    shown = await gl.getitem(f"/projects/{ENCODED}/merge_requests/{mr.iid}")
+    assert shown["head_pipeline"]["ref"] == f"refs/merge-requests/{mr.iid}/head"
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await post_status(gl, mr.sha, state="running", ref="bump", pipeline_id=mr.head_pipeline_id)
+    assert raised.value.status_code == 404
+    posted = await post_status(gl, mr.sha, state="running", pipeline_id=mr.head_pipeline_id)
+    assert (posted["pipeline_id"], posted["ref"]) == (
+        mr.head_pipeline_id,
+        shown["head_pipeline"]["ref"],
+    )
+    assert mr.head_pipeline_id is not None
+    hook = seeded.pipeline_hook(PROJECT, mr.head_pipeline_id)
+    assert hook["merge_request"]["iid"] == mr.iid
+    assert hook["object_attributes"]["ref"] == "bump"
+    assert [b["name"] for b in hook["builds"]] == ["default"]
+    documented = json.loads((EXAMPLES / "pipeline.json").read_text())
+    unfilled = ("source_pipeline", "object_attributes.variables.")  # no upstream, no variables
+    missing = {k for k in keys(documented) - keys(hook) if not k.startswith(unfilled)}
+    assert not missing

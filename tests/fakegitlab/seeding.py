@@ -120,16 +120,26 @@ class Seeding:
             if mr.source_branch == branch and mr.state == "opened":
                 mr.sha = commit.sha
                 mr.updated_at = now()
-                pipeline = ci.new_pipeline(
-                    self.state,
-                    project,
-                    sha=commit.sha,
-                    ref=branch,
-                    status="running",
-                    source="push",
-                    user=user,
-                )
-                mr.head_pipeline_id = pipeline.id
+                self._run_head_pipeline(project, mr, user)
+
+    def _run_head_pipeline(self, project: Project, mr: MergeRequest, user: User) -> None:
+        if mr.pipeline_source is None:
+            return
+        ref = (
+            f"refs/merge-requests/{mr.iid}/head"
+            if mr.pipeline_source == "merge_request_event"
+            else mr.source_branch
+        )
+        pipeline = ci.new_pipeline(
+            self.state,
+            project,
+            sha=mr.sha,
+            ref=ref,
+            status="running",
+            source=mr.pipeline_source,
+            user=user,
+        )
+        mr.head_pipeline_id = pipeline.id
 
     # Merge requests
 
@@ -145,9 +155,12 @@ class Seeding:
         labels: Iterable[str] = (),
         description: str = "",
         draft: bool = False,
+        pipeline_source: str | None = "push",
     ) -> MergeRequest:
         """An open MR whose source branch has one commit changing `files` (a change to
-        CHANGES.md if none), with a running head pipeline."""
+        CHANGES.md if none), with a running head pipeline: a branch pipeline, or with
+        pipeline_source="merge_request_event" an MR pipeline on refs/merge-requests/<iid>/head
+        (None: no CI)."""
         project = self.state.project(project_path)
         user = self.add_user(author)
         if source_branch not in project.branches:
@@ -168,6 +181,7 @@ class Seeding:
             description=description,
             labels=list(labels),
             author=user,
+            pipeline_source=pipeline_source,
         )
         mr.draft = draft or mr.draft
         return mr
@@ -182,6 +196,7 @@ class Seeding:
         description: str,
         labels: list[str],
         author: User,
+        pipeline_source: str | None = "push",
     ) -> MergeRequest:
         sha = project.branches[source_branch]
         base = _merge_base(project, project.branches[target_branch], sha)
@@ -197,19 +212,11 @@ class Seeding:
             base_sha=base,
             sha=sha,
             draft=title.lower().startswith(("draft:", "[draft]", "(draft)")),
+            pipeline_source=pipeline_source,
         )
         project.merge_requests[mr.iid] = mr
         self.set_labels(project, mr, labels)
-        pipeline = ci.new_pipeline(
-            self.state,
-            project,
-            sha=sha,
-            ref=source_branch,
-            status="running",
-            source="push",
-            user=author,
-        )
-        mr.head_pipeline_id = pipeline.id
+        self._run_head_pipeline(project, mr, author)
         return mr
 
     def set_labels(self, project: Project, mr: MergeRequest, labels: list[str]) -> None:
@@ -264,6 +271,14 @@ class Seeding:
         thread.notes.append(note)
         mr.discussions.append(thread)
         return note
+
+    def set_pipeline_status(self, project_path: str, pipeline_id: int, status: str) -> None:
+        """What the pipeline's own CI jobs did, e.g. "success" or "failed"; the pipeline's status
+        is composed from that and the external statuses on it."""
+        project = self.state.project(project_path)
+        pipeline = project.pipelines[pipeline_id]
+        pipeline.jobs = status
+        ci.refresh(project, pipeline)
 
     def approve(self, project_path: str, iid: int, *, user: str) -> None:
         mr = self.state.project(project_path).merge_request(iid)

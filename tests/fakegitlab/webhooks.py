@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.fakegitlab import repository
+from tests.fakegitlab import ci, repository
 from tests.fakegitlab.state import (
     Commit,
+    CommitStatus,
     GitLabState,
     Label,
     MergeRequest,
@@ -137,7 +138,6 @@ class WebhookPayloads:
                 "system": note["system"],
                 "action": "create" if note["created_at"] == note["updated_at"] else "update",
                 "url": f"{self._web(project)}/-/merge_requests/{mr.iid}#note_{note['id']}",
-                "type": note["type"],
             }
         )
         shown = payload["merge_request"]
@@ -220,7 +220,89 @@ class WebhookPayloads:
         )
         return payload
 
+    def pipeline_hook(self, project_path: str, pipeline_id: int) -> dict[str, Any]:
+        """X-Gitlab-Event: Pipeline Hook (doc: "Pipeline events"); `merge_request` is set for
+        MR pipelines only, `builds` lists the external statuses, `source_pipeline` (an upstream
+        pipeline) is left out."""
+        project = self.state.project(project_path)
+        pipeline = project.pipelines[pipeline_id]
+        payload = example("pipeline")
+        rows = ci.latest([s for s in project.statuses if s.pipeline_id == pipeline.id])
+        mr = next(
+            (m for m in project.merge_requests.values() if m.head_pipeline_id == pipeline.id),
+            None,
+        )
+        finished = pipeline.status in ci.FINISHED
+        payload["object_attributes"].update(
+            {
+                "id": pipeline.id,
+                "iid": pipeline.iid,
+                "name": None,
+                # The hook names the branch an MR pipeline runs for, not its refs/merge-requests.
+                "ref": mr.source_branch
+                if mr and pipeline.ref.startswith("refs/")
+                else pipeline.ref,
+                "tag": False,
+                "sha": pipeline.sha,
+                "before_sha": ZERO_SHA,
+                "source": pipeline.source,
+                "status": pipeline.status,
+                "stages": ["external"] if rows else [],
+                "created_at": _utc_time(pipeline.created_at),
+                "finished_at": _utc_time(pipeline.updated_at) if finished else None,
+                "duration": None,
+                "variables": [{"key": v["key"], "value": v["value"]} for v in pipeline.variables],
+                "url": f"{self._web(project)}/-/pipelines/{pipeline.id}",
+            }
+        )
+        if mr is not None and pipeline.source == "merge_request_event":
+            payload["merge_request"] = {
+                "id": mr.id,
+                "iid": mr.iid,
+                "title": mr.title,
+                "source_branch": mr.source_branch,
+                "source_project_id": project.id,
+                "target_branch": mr.target_branch,
+                "target_project_id": project.id,
+                "state": mr.state,
+                "merge_status": "can_be_merged",
+                "detailed_merge_status": "mergeable" if mr.state == "opened" else "not_open",
+                "url": f"{self._web(project)}/-/merge_requests/{mr.iid}",
+            }
+        else:
+            payload["merge_request"] = None
+        payload["user"] = self._hook_user(pipeline.user) if pipeline.user else None
+        payload["project"] = self._hook_project(project, payload["project"])
+        commit = self._hook_commit(project, project.commits[pipeline.sha])
+        payload["commit"] = {key: commit[key] for key in payload["commit"]}
+        del payload["source_pipeline"]
+        shape = payload["builds"][0]
+        payload["builds"] = [self._hook_build(row, shape) for row in reversed(rows)]
+        return payload
+
     # Parts
+
+    def _hook_build(self, row: CommitStatus, shape: Mapping[str, Any]) -> dict[str, Any]:
+        values = {
+            "id": row.id,
+            "stage": "external",
+            "name": row.name,
+            "status": row.status,
+            "created_at": _utc_time(row.created_at),
+            "started_at": _utc_time(row.started_at) if row.started_at else None,
+            "finished_at": _utc_time(row.finished_at) if row.finished_at else None,
+            "duration": None,
+            "queued_duration": None,
+            "failure_reason": "api_failure" if row.status == "failed" else None,
+            "when": "on_success",
+            "manual": False,
+            "allow_failure": False,
+            "user": self._hook_user(row.author),
+            "runner": None,
+            "artifacts_file": {"filename": None, "size": None},
+            "environment": None,
+        }
+        return {key: values.get(key, value) for key, value in shape.items()}
 
     def _web(self, project: Project) -> str:
         return f"{self.url}/{project.path_with_namespace}"
