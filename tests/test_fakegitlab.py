@@ -687,6 +687,15 @@ async def test_webhook_payloads_keep_the_documented_shape(seeded: FakeGitLab) ->
     assert built["note_merge_request"]["merge_request"]["iid"] == mr.iid
     assert [c["id"] for c in built["push"]["commits"]] == [after]
     assert built["deployment"]["environment_tier"] == "production"
+    update = seeded.merge_request_hook(
+        PROJECT,
+        mr.iid,
+        "update",
+        user="alice",
+        changes={"labels": {"previous": [], "current": ["deploy"]}},
+    )
+    current = update["changes"]["labels"]["current"]
+    assert [(label["title"], label["type"]) for label in current] == [("deploy", "ProjectLabel")]
 
 
 # Roles and protected branches

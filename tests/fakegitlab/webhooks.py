@@ -91,7 +91,11 @@ class WebhookPayloads:
         changes: Mapping[str, Any] | None = None,
         oldrev: str | None = None,
     ) -> dict[str, Any]:
-        """X-Gitlab-Event: Merge Request Hook (doc: "Merge request events")."""
+        """X-Gitlab-Event: Merge Request Hook (doc: "Merge request events").
+
+        `changes` go in as given, except that label changes may name the labels:
+        {"labels": {"previous": ["a"], "current": ["a", "b"]}}.
+        """
         if action not in MR_ACTIONS:
             raise ValueError(f"action must be one of {MR_ACTIONS}")
         project = self.state.project(project_path)
@@ -107,7 +111,10 @@ class WebhookPayloads:
         if oldrev is not None:
             attributes["oldrev"] = oldrev
         payload["labels"] = copy.deepcopy(attributes["labels"])
-        payload["changes"] = dict(changes or {})
+        payload["changes"] = {
+            key: self._label_change(project, value) if key == "labels" else value
+            for key, value in (changes or {}).items()
+        }
         payload["assignees"] = []
         payload["reviewers"] = []
         return payload
@@ -366,6 +373,21 @@ class WebhookPayloads:
             "type": "ProjectLabel",
             "group_id": None,
         }
+
+    def _label_change(self, project: Project, change: Mapping[str, Any]) -> dict[str, Any]:
+        """`{"previous": [names], "current": [names]}` as GitLab's label objects."""
+        shown = {}
+        for side in ("previous", "current"):
+            labels = []
+            for item in change.get(side, []):
+                if isinstance(item, str):
+                    label = project.labels.get(item) or Label(self.state.next_id("label"), item)
+                    project.labels.setdefault(item, label)
+                    labels.append(self._hook_label(project, label))
+                else:
+                    labels.append(item)
+            shown[side] = labels
+        return shown
 
     def _hook_commit(self, project: Project, commit: Commit) -> dict[str, Any]:
         return {
