@@ -172,6 +172,13 @@ async def test_prefix_instance(session: aiohttp.ClientSession) -> None:
         ),
         ("GET", "/projects/1/merge_requests", {"params": {"colour": "red"}}, 200, None),
         (
+            "GET",
+            "/projects/1/merge_requests/first",
+            {},
+            400,
+            {"error": "merge_request_iid is invalid"},
+        ),
+        (
             "POST",
             "/projects/1/repository/commits",
             {"json": {"branch": "b", "commit_message": "m", "actions": [{"file_path": "x"}]}},
@@ -201,6 +208,7 @@ async def test_prefix_instance(session: aiohttp.ClientSession) -> None:
         "type-not-coercible",
         "update-without-params",
         "unknown-param-served",
+        "iid-not-a-number",
         "nested-missing",
         "note-too-long",
         "note-blank",

@@ -1,5 +1,4 @@
-"""Commit statuses, pipelines and pipeline triggers (doc/api/commits.md, pipelines.md,
-pipeline_triggers.md)."""
+"""Routes for commit statuses, pipelines and pipeline triggers."""
 
 from __future__ import annotations
 

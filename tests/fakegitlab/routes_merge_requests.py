@@ -1,5 +1,4 @@
-"""Merge requests, their diffs, notes, threads and approvals (doc/api/merge_requests.md,
-notes.md, discussions.md, merge_request_approvals.md)."""
+"""Routes for merge requests, their diffs, notes, threads and approvals."""
 
 from __future__ import annotations
 

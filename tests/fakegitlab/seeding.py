@@ -1,5 +1,4 @@
-"""The in-process API tests use to put people, projects and merge requests into the fake, and
-to read back what the bot did."""
+"""The in-process test API: seed users, projects and merge requests; read back the results."""
 
 from __future__ import annotations
 
