@@ -262,6 +262,16 @@ class Settings(BaseSettings):
         description="Comma-separated Standard Webhooks signing secrets (`whsec_...`) of GitLab "
         "19 webhooks; when set, every GitLab delivery must carry a valid webhook-signature.",
     )
+    gitlab_url: str = Field(
+        default="https://gitlab.com",
+        description="GitLab base URL (the API is at /api/v4 below it); for a self-managed "
+        "instance under a path, e.g. https://example.com/gitlab.",
+    )
+    gitlab_token: SecretStr | None = Field(
+        default=None,
+        description="A GitLab project, group or personal access token with the `api` scope, "
+        "of a user with at least the Developer role. Unset: GitLab events are handled in dry run.",
+    )
     mlflow_timestamp_tolerance_seconds: int = Field(
         default=300,
         ge=1,
@@ -446,7 +456,7 @@ class Settings(BaseSettings):
         # `INFO` and `info` mean the same; anything else is refused by the enum.
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("github_api_url")
+    @field_validator("github_api_url", "gitlab_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -508,6 +518,11 @@ class Settings(BaseSettings):
         return self.github_app_id is not None or self.github_token is not None
 
     @property
+    def gitlab_dry_run(self) -> bool:
+        """Dry run for GitLab: when asked, or when no GitLab token is configured."""
+        return self.dry_run if self.dry_run is not None else self.gitlab_token is None
+
+    @property
     def effective_dry_run(self) -> bool:
         """Dry run when asked, or when there is no way to authenticate to GitHub."""
         return self.dry_run if self.dry_run is not None else not self.has_github_credentials
@@ -536,6 +551,7 @@ class Settings(BaseSettings):
         secrets += self.bot.notifications.secret_values()
         for value in (
             self.github_token,
+            self.gitlab_token,
             self.github_private_key,
             self.kafka_sasl_password,
             self.dockerhub_url_token,

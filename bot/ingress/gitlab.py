@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from bot.forges.gitlab.subjects import project_subject
 from bot.ingress.errors import Refused
 from bot.ingress.json_body import parse_json_object
 from bot.settings import Settings
@@ -138,7 +139,7 @@ def gitlab_subject(payload: Mapping[str, Any]) -> str:
     if not isinstance(path, str) or len(path) > 255 or not _PROJECT_PATH.fullmatch(path):
         raise Refused(400, "a GitLab delivery names its project in `project.path_with_namespace`")
     iid = _merge_request_iid(payload)
-    return f"gitlab/{path}!{iid}" if iid is not None else f"gitlab/{path}"
+    return project_subject(path, iid)
 
 
 def _merge_request_iid(payload: Mapping[str, Any]) -> int | None:
