@@ -963,3 +963,41 @@ async def test_merge_request_pipelines(seeded: FakeGitLab, gl: gidgetlab.aiohttp
     unfilled = ("source_pipeline", "object_attributes.variables.")  # no upstream, no variables
     missing = {k for k in keys(documented) - keys(hook) if not k.startswith(unfilled)}
     assert not missing
+
+
+async def test_merge_api(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
+    """Merging: the protected target takes a Maintainer (401 otherwise), a stale sha is 409, a
+    draft 405; with merge_when_pipeline_succeeds it merges once the pipeline succeeds."""
+    mr = seeded.add_merge_request(
+        PROJECT, source_branch="bump", author="alice", files={"deploy/values.yaml": "tag: v7\n"}
+    )
+    url = f"/projects/{ENCODED}/merge_requests/{mr.iid}/merge"
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.put(url, data={"sha": mr.sha})
+    assert raised.value.status_code == 401
+    seeded.add_member(PROJECT, BOT, 40)
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.put(url, data={"sha": "0" * 40})
+    assert (raised.value.status_code, str(raised.value)) == (
+        409,
+        f"SHA does not match HEAD of source branch: {mr.sha}",
+    )
+    waiting = await gl.put(url, data={"sha": mr.sha, "merge_when_pipeline_succeeds": True})
+    assert (waiting["state"], waiting["merge_when_pipeline_succeeds"]) == ("opened", True)
+    assert mr.head_pipeline_id is not None
+    seeded.set_pipeline_status(PROJECT, mr.head_pipeline_id, "success")
+    merged = seeded.merge_request(PROJECT, mr.iid)
+    assert merged["state"] == "merged"
+    assert seeded.branch_head(PROJECT, "main") == merged["merge_commit_sha"]
+    assert seeded.file(PROJECT, "main", "deploy/values.yaml") == "tag: v7\n"
+    draft = seeded.add_merge_request(PROJECT, source_branch="wip", author="alice", draft=True)
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.put(f"/projects/{ENCODED}/merge_requests/{draft.iid}/merge", data={})
+    assert (raised.value.status_code, str(raised.value)) == (405, "405 Method Not Allowed")
+    squashed = seeded.add_merge_request(PROJECT, source_branch="sq", author="alice")
+    done = await gl.put(
+        f"/projects/{ENCODED}/merge_requests/{squashed.iid}/merge",
+        data={"squash": True, "should_remove_source_branch": True},
+    )
+    assert done["squash_commit_sha"] == seeded.branch_head(PROJECT, "main")
+    assert seeded.branch_head(PROJECT, "sq") is None

@@ -17,6 +17,7 @@ from tests.fakegitlab.routing import (
 )
 from tests.fakegitlab.state import (
     DEVELOPER,
+    MAINTAINER,
     REPORTER,
     Discussion,
     MergeRequest,
@@ -223,6 +224,62 @@ def update_merge_request(request: ApiRequest) -> Reply:
     elif event == "reopen" and mr.state == "closed":
         mr.state, mr.closed_at = "opened", None
     mr.updated_at = now()
+    return Reply(200, answer(request, project, mr))
+
+
+ACTIVE_PIPELINE = ("created", "waiting_for_resource", "preparing", "pending", "running")
+
+
+@routes(
+    "PUT",
+    "/projects/:id/merge_requests/:merge_request_iid/merge",
+    [
+        Param("merge_commit_message"),
+        Param("squash_commit_message"),
+        Param("squash", "boolean"),
+        Param("should_remove_source_branch", "boolean"),
+        Param("merge_when_pipeline_succeeds", "boolean"),
+        Param("auto_merge", "boolean"),
+        Param("sha"),
+    ],
+)
+def merge_merge_request(request: ApiRequest) -> Reply:
+    """lib/api/merge_requests.rb, "Merge a merge request": who may push to the target, then
+    whether it can merge now or when its pipeline succeeds, then the sha."""
+    project = request.project(REPORTER)
+    mr = request.merge_request(project)
+    params = request.params
+    needed = MAINTAINER if project.protected(mr.target_branch) else DEVELOPER
+    if request.level(project) < needed:
+        raise GitLabError(401, "401 Unauthorized")
+    head = project.pipelines.get(mr.head_pipeline_id) if mr.head_pipeline_id else None
+    when_pipeline_succeeds = bool(
+        params.get("merge_when_pipeline_succeeds") or params.get("auto_merge")
+    )
+    mergeable = mr.state == "opened" and not mr.draft
+    if when_pipeline_succeeds:
+        automatically = mergeable and head is not None and head.status in ACTIVE_PIPELINE
+        immediately = mergeable and head is not None and head.status == "success"
+    else:
+        automatically, immediately = False, mergeable
+    if not (automatically or immediately):
+        raise GitLabError(405, "405 Method Not Allowed")
+    if params.get("sha") is not None and params["sha"] != mr.sha:
+        raise GitLabError(409, f"SHA does not match HEAD of source branch: {mr.sha}")
+    if params.get("should_remove_source_branch") is not None:
+        mr.remove_source_branch = params["should_remove_source_branch"]
+    if immediately:
+        squash = bool(params.get("squash"))
+        request.fake.merge_into_target(
+            project,
+            mr,
+            request.author,
+            message=params.get("squash_commit_message" if squash else "merge_commit_message"),
+            squash=squash,
+        )
+    else:
+        mr.auto_merge_by = request.author
+        mr.updated_at = now()
     return Reply(200, answer(request, project, mr))
 
 

@@ -232,8 +232,19 @@ class Seeding:
     def merge(self, project_path: str, iid: int, *, by: str) -> str:
         """Merge the MR with a merge commit: the target gets the source's changes."""
         project = self.state.project(project_path)
-        mr = project.merge_request(iid)
-        user = self.add_user(by)
+        return self.merge_into_target(project, project.merge_request(iid), self.add_user(by))
+
+    def merge_into_target(
+        self,
+        project: Project,
+        mr: MergeRequest,
+        user: User,
+        *,
+        message: str | None = None,
+        squash: bool = False,
+        remove_source_branch: bool = False,
+    ) -> str:
+        """The merge GitLab makes: one merge commit (or, squashed, one commit) on the target."""
         base = project.commits[mr.base_sha].files
         head = project.commits[mr.sha].files
         changes: dict[str, str | None] = {
@@ -241,18 +252,27 @@ class Seeding:
             for path in set(base) | set(head)
             if base.get(path) != head.get(path)
         }
+        default = (
+            f"Merge branch '{mr.source_branch}' into '{mr.target_branch}'\n\n"
+            f"{mr.title}\n\nSee merge request {project.path_with_namespace}!{mr.iid}"
+        )
         commit = repository.write(
             self.state,
             project,
             mr.target_branch,
             changes,
             author=user,
-            message=f"Merge branch '{mr.source_branch}' into '{mr.target_branch}'\n\n"
-            f"{mr.title}\n\nSee merge request {project.path_with_namespace}!{mr.iid}",
-            extra_parents=[mr.sha],
+            message=message or (mr.title if squash else default),
+            extra_parents=() if squash else [mr.sha],
         )
-        mr.state, mr.merge_commit_sha, mr.merged_by = "merged", commit.sha, user
+        mr.state, mr.merged_by, mr.auto_merge_by = "merged", user, None
+        if squash:
+            mr.squash_commit_sha = commit.sha
+        else:
+            mr.merge_commit_sha = commit.sha
         mr.merged_at = mr.updated_at = now()
+        if remove_source_branch or mr.remove_source_branch:
+            project.branches.pop(mr.source_branch, None)
         return commit.sha
 
     def add_note(self, project_path: str, iid: int, *, author: str, body: str) -> dict[str, Any]:
@@ -278,6 +298,15 @@ class Seeding:
         pipeline = project.pipelines[pipeline_id]
         pipeline.jobs = status
         ci.refresh(project, pipeline)
+        # "Auto-merge when the pipeline succeeds", set through the merge API.
+        for mr in project.merge_requests.values():
+            if (
+                mr.auto_merge_by is not None
+                and mr.head_pipeline_id == pipeline.id
+                and pipeline.status == "success"
+                and mr.state == "opened"
+            ):
+                self.merge_into_target(project, mr, mr.auto_merge_by)
 
     def approve(self, project_path: str, iid: int, *, user: str) -> None:
         mr = self.state.project(project_path).merge_request(iid)

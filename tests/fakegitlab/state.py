@@ -142,6 +142,8 @@ class MergeRequest:
     pipeline_source: str | None = "push"
     remove_source_branch: bool | None = None
     merge_commit_sha: str | None = None
+    squash_commit_sha: str | None = None
+    auto_merge_by: User | None = None  # who asked to merge when the pipeline succeeds
     merged_by: User | None = None
     merged_at: datetime | None = None
     closed_at: datetime | None = None
