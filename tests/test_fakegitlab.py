@@ -1001,3 +1001,19 @@ async def test_merge_api(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) ->
     )
     assert done["squash_commit_sha"] == seeded.branch_head(PROJECT, "main")
     assert seeded.branch_head(PROJECT, "sq") is None
+
+
+async def test_pipeline_lists_and_note_deletion(
+    seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
+) -> None:
+    """Pipelines list by project (filtered) and by MR; a note's author deletes it (204)."""
+    mr = seeded.add_merge_request(PROJECT, source_branch="bump", author="alice")
+    seeded.push(PROJECT, "bump", {"b.txt": "b"}, author="alice")
+    other = seeded.add_merge_request(PROJECT, source_branch="other", author="alice")
+    of_mr = await gl.getitem(f"/projects/{ENCODED}/merge_requests/{mr.iid}/pipelines")
+    assert [p["ref"] for p in of_mr] == ["bump", "bump"]
+    running = await gl.getitem(f"/projects/{ENCODED}/pipelines", {"ref": "other"})
+    assert [p["id"] for p in running] == [other.head_pipeline_id]
+    note = await gl.post(f"/projects/{ENCODED}/merge_requests/{mr.iid}/notes", data={"body": "x"})
+    await gl.delete(f"/projects/{ENCODED}/merge_requests/{mr.iid}/notes/{note['id']}")
+    assert seeded.notes(PROJECT, mr.iid) == []

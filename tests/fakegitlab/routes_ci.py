@@ -162,6 +162,53 @@ def trigger_pipeline(request: ApiRequest) -> Reply:
     return Reply(201, render.pipeline(request.web_url, project, pipeline))
 
 
+PIPELINE_STATUSES = (
+    "created",
+    "waiting_for_resource",
+    "preparing",
+    "pending",
+    "running",
+    "success",
+    "failed",
+    "canceled",
+    "skipped",
+    "manual",
+    "scheduled",
+)
+
+
+@routes(
+    "GET",
+    "/projects/:id/pipelines",
+    [
+        Param("scope", values=("running", "pending", "finished", "branches", "tags")),
+        Param("status", values=PIPELINE_STATUSES),
+        Param("source"),
+        Param("ref"),
+        Param("sha"),
+        Param("username"),
+        Param("order_by", values=("id", "status", "ref", "updated_at", "user_id")),
+        Param("sort", values=("asc", "desc")),
+    ],
+    paginated=True,
+)
+def list_pipelines(request: ApiRequest) -> Reply:
+    project = request.project(REPORTER)
+    params = request.params
+    found = [
+        p
+        for p in sorted(project.pipelines.values(), key=lambda p: p.id, reverse=True)
+        if params.get("status") in (None, p.status)
+        and params.get("source") in (None, p.source)
+        and params.get("ref") in (None, p.ref)
+        and params.get("sha") in (None, p.sha)
+        and params.get("username") in (None, p.user.username if p.user else None)
+    ]
+    if params.get("sort") == "asc":
+        found.reverse()
+    return request.page([render.pipeline(request.web_url, project, p) for p in found])
+
+
 @routes("GET", "/projects/:id/pipelines/:pipeline_id")
 def get_pipeline(request: ApiRequest) -> Reply:
     project = request.project(REPORTER)

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.fakegitlab import render
 from tests.fakegitlab.params import Param
-from tests.fakegitlab.repository import diffs
+from tests.fakegitlab.repository import diffs, history
 from tests.fakegitlab.routing import (
     ApiRequest,
     GitLabError,
@@ -283,6 +283,22 @@ def merge_merge_request(request: ApiRequest) -> Reply:
     return Reply(200, answer(request, project, mr))
 
 
+@routes("GET", "/projects/:id/merge_requests/:merge_request_iid/pipelines", paginated=True)
+def list_merge_request_pipelines(request: ApiRequest) -> Reply:
+    """The pipelines of the MR's commits, newest first (doc/api/merge_requests.md)."""
+    project = request.project(REPORTER)
+    mr = request.merge_request(project)
+    shas = {c.sha for c in history(project, mr.sha)} - {
+        c.sha for c in history(project, mr.base_sha)
+    }
+    found = [
+        render.pipeline(request.web_url, project, p)
+        for p in sorted(project.pipelines.values(), key=lambda p: p.id, reverse=True)
+        if p.sha in shas
+    ]
+    return request.page(found)
+
+
 @routes(
     "GET",
     "/projects/:id/merge_requests/:merge_request_iid/diffs",
@@ -413,6 +429,19 @@ def update_note(request: ApiRequest) -> Reply:
     item.body = _note_body(request)
     item.updated_at = now()
     return Reply(200, render.note(request.web_url, project, mr, item, thread.individual_note))
+
+
+@routes("DELETE", "/projects/:id/merge_requests/:merge_request_iid/notes/:note_id")
+def delete_note(request: ApiRequest) -> Reply:
+    project = request.project(REPORTER)
+    mr = request.merge_request(project)
+    thread, item = _find_note(request, mr)
+    if item.author.id != request.author.id and request.level(project) < MAINTAINER:
+        raise GitLabError(403, "403 Forbidden")
+    thread.notes.remove(item)
+    if not thread.notes:
+        mr.discussions.remove(thread)
+    return Reply(204)
 
 
 # Threads
