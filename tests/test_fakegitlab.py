@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.ingress.gitlab import gitlab_envelope
 from bot.settings import Settings
+from tests.fakegitlab.__main__ import DEFAULT_SEED, DEMO_TOKEN, apply_seed
 from tests.fakegitlab.server import FakeGitLab
 
 TOKEN = "glpat-ferrybot"
@@ -1017,3 +1018,13 @@ async def test_pipeline_lists_and_note_deletion(
     note = await gl.post(f"/projects/{ENCODED}/merge_requests/{mr.iid}/notes", data={"body": "x"})
     await gl.delete(f"/projects/{ENCODED}/merge_requests/{mr.iid}/notes/{note['id']}")
     assert seeded.notes(PROJECT, mr.iid) == []
+
+
+async def test_default_seed_of_the_standalone_fake(
+    fake_gitlab: FakeGitLab, session: aiohttp.ClientSession
+) -> None:
+    """The standalone fake's default seed gives ferrybot a project with an open MR."""
+    apply_seed(fake_gitlab, DEFAULT_SEED)
+    gl = gidgetlab.aiohttp.GitLabAPI(session, BOT, access_token=DEMO_TOKEN, url=fake_gitlab.url)
+    mr = await gl.getitem("/projects/acme%2Fapp/merge_requests/1")
+    assert (mr["title"], mr["author"]["username"]) == ("Bump image to v2", "alice")
