@@ -740,8 +740,7 @@ async def test_roles(
 async def test_protected_default_branch(
     seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
 ) -> None:
-    """The default branch is protected: a Developer cannot commit, set statuses or run
-    pipelines on it; a Maintainer can."""
+    """On the protected default branch only a Maintainer commits, sets statuses, runs CI."""
     main = seeded.branch_head(PROJECT, "main")
     actions = [{"action": "create", "file_path": "n.txt", "content": "n"}]
     commit = {"branch": "main", "commit_message": "m", "actions": actions}
@@ -906,8 +905,7 @@ async def receiver() -> AsyncIterator[tuple[TestServer, list[tuple[dict[str, str
 async def test_webhook_delivery_passes_ferrybots_ingress(
     seeded: FakeGitLab, receiver: tuple[TestServer, list[tuple[dict[str, str], bytes]]]
 ) -> None:
-    """Deliveries carry GitLab's headers, token and Standard Webhooks signature; a resend keeps
-    the Idempotency-Key; ferrybot's ingress accepts both as the same delivery."""
+    """Signed deliveries and their resend pass ferrybot's ingress as one delivery."""
     server, received = receiver
     secret = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
     url = str(server.make_url("/webhooks/gitlab"))
@@ -940,8 +938,7 @@ async def test_webhook_delivery_to_nowhere_is_logged(seeded: FakeGitLab) -> None
 
 
 async def test_merge_request_pipelines(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
-    """An MR pipeline runs on refs/merge-requests/<iid>/head: a status naming the branch as ref
-    with that pipeline_id is refused, as GitLab refuses it; without ref it lands there."""
+    """An MR pipeline's ref is refs/merge-requests/<iid>/head, so ref=<branch> misses it."""
     mr = seeded.add_merge_request(
         PROJECT, source_branch="bump", author="alice", pipeline_source="merge_request_event"
     )
@@ -967,8 +964,7 @@ async def test_merge_request_pipelines(seeded: FakeGitLab, gl: gidgetlab.aiohttp
 
 
 async def test_merge_api(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
-    """Merging: the protected target takes a Maintainer (401 otherwise), a stale sha is 409, a
-    draft 405; with merge_when_pipeline_succeeds it merges once the pipeline succeeds."""
+    """Merging checks role (401), sha (409) and draft (405), and can wait for the pipeline."""
     mr = seeded.add_merge_request(
         PROJECT, source_branch="bump", author="alice", files={"deploy/values.yaml": "tag: v7\n"}
     )
