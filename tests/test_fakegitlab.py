@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.ingress.gitlab import gitlab_envelope
 from bot.settings import Settings
+from tests.fakegitlab.__main__ import DEFAULT_SEED, DEMO_TOKEN, apply_seed
 from tests.fakegitlab.server import FakeGitLab
 
 TOKEN = "glpat-ferrybot"
@@ -172,6 +173,13 @@ async def test_prefix_instance(session: aiohttp.ClientSession) -> None:
         ),
         ("GET", "/projects/1/merge_requests", {"params": {"colour": "red"}}, 200, None),
         (
+            "GET",
+            "/projects/1/merge_requests/first",
+            {},
+            400,
+            {"error": "merge_request_iid is invalid"},
+        ),
+        (
             "POST",
             "/projects/1/repository/commits",
             {"json": {"branch": "b", "commit_message": "m", "actions": [{"file_path": "x"}]}},
@@ -201,6 +209,7 @@ async def test_prefix_instance(session: aiohttp.ClientSession) -> None:
         "type-not-coercible",
         "update-without-params",
         "unknown-param-served",
+        "iid-not-a-number",
         "nested-missing",
         "note-too-long",
         "note-blank",
@@ -346,6 +355,10 @@ async def test_status_state_machine(seeded: FakeGitLab, gl: gidgetlab.aiohttp.Gi
         f"/projects/{ENCODED}/repository/commits/{mr.sha}/statuses", {"all": "true"}
     )
     assert len(everything) == 3
+    # The pipeline's own jobs still run; once they pass, the failed external status decides.
+    assert seeded.merge_request(PROJECT, mr.iid)["head_pipeline"]["status"] == "running"
+    assert mr.head_pipeline_id is not None
+    seeded.set_pipeline_status(PROJECT, mr.head_pipeline_id, "success")
     assert seeded.merge_request(PROJECT, mr.iid)["head_pipeline"]["status"] == "failed"
 
 
@@ -683,6 +696,15 @@ async def test_webhook_payloads_keep_the_documented_shape(seeded: FakeGitLab) ->
     assert built["note_merge_request"]["merge_request"]["iid"] == mr.iid
     assert [c["id"] for c in built["push"]["commits"]] == [after]
     assert built["deployment"]["environment_tier"] == "production"
+    update = seeded.merge_request_hook(
+        PROJECT,
+        mr.iid,
+        "update",
+        user="alice",
+        changes={"labels": {"previous": [], "current": ["deploy"]}},
+    )
+    current = update["changes"]["labels"]["current"]
+    assert [(label["title"], label["type"]) for label in current] == [("deploy", "ProjectLabel")]
 
 
 # Roles and protected branches
@@ -718,8 +740,7 @@ async def test_roles(
 async def test_protected_default_branch(
     seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
 ) -> None:
-    """The default branch is protected: a Developer cannot commit, set statuses or run
-    pipelines on it; a Maintainer can."""
+    """On the protected default branch only a Maintainer commits, sets statuses, runs CI."""
     main = seeded.branch_head(PROJECT, "main")
     actions = [{"action": "create", "file_path": "n.txt", "content": "n"}]
     commit = {"branch": "main", "commit_message": "m", "actions": actions}
@@ -884,8 +905,7 @@ async def receiver() -> AsyncIterator[tuple[TestServer, list[tuple[dict[str, str
 async def test_webhook_delivery_passes_ferrybots_ingress(
     seeded: FakeGitLab, receiver: tuple[TestServer, list[tuple[dict[str, str], bytes]]]
 ) -> None:
-    """Deliveries carry GitLab's headers, token and Standard Webhooks signature; a resend keeps
-    the Idempotency-Key; ferrybot's ingress accepts both as the same delivery."""
+    """Signed deliveries and their resend pass ferrybot's ingress as one delivery."""
     server, received = receiver
     secret = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
     url = str(server.make_url("/webhooks/gitlab"))
@@ -915,3 +935,92 @@ async def test_webhook_delivery_to_nowhere_is_logged(seeded: FakeGitLab) -> None
     assert delivery.status is None
     assert delivery.error is not None
     assert delivery.payload["after"] == after
+
+
+async def test_merge_request_pipelines(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
+    """An MR pipeline's ref is refs/merge-requests/<iid>/head, so ref=<branch> misses it."""
+    mr = seeded.add_merge_request(
+        PROJECT, source_branch="bump", author="alice", pipeline_source="merge_request_event"
+    )
+    shown = await gl.getitem(f"/projects/{ENCODED}/merge_requests/{mr.iid}")
+    assert shown["head_pipeline"]["ref"] == f"refs/merge-requests/{mr.iid}/head"
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await post_status(gl, mr.sha, state="running", ref="bump", pipeline_id=mr.head_pipeline_id)
+    assert raised.value.status_code == 404
+    posted = await post_status(gl, mr.sha, state="running", pipeline_id=mr.head_pipeline_id)
+    assert (posted["pipeline_id"], posted["ref"]) == (
+        mr.head_pipeline_id,
+        shown["head_pipeline"]["ref"],
+    )
+    assert mr.head_pipeline_id is not None
+    hook = seeded.pipeline_hook(PROJECT, mr.head_pipeline_id)
+    assert hook["merge_request"]["iid"] == mr.iid
+    assert hook["object_attributes"]["ref"] == "bump"
+    assert [b["name"] for b in hook["builds"]] == ["default"]
+    documented = json.loads((EXAMPLES / "pipeline.json").read_text())
+    unfilled = ("source_pipeline", "object_attributes.variables.")  # no upstream, no variables
+    missing = {k for k in keys(documented) - keys(hook) if not k.startswith(unfilled)}
+    assert not missing
+
+
+async def test_merge_api(seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI) -> None:
+    """Merging checks role (401), sha (409) and draft (405), and can wait for the pipeline."""
+    mr = seeded.add_merge_request(
+        PROJECT, source_branch="bump", author="alice", files={"deploy/values.yaml": "tag: v7\n"}
+    )
+    url = f"/projects/{ENCODED}/merge_requests/{mr.iid}/merge"
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.put(url, data={"sha": mr.sha})
+    assert raised.value.status_code == 401
+    seeded.add_member(PROJECT, BOT, 40)
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.put(url, data={"sha": "0" * 40})
+    assert (raised.value.status_code, str(raised.value)) == (
+        409,
+        f"SHA does not match HEAD of source branch: {mr.sha}",
+    )
+    waiting = await gl.put(url, data={"sha": mr.sha, "merge_when_pipeline_succeeds": True})
+    assert (waiting["state"], waiting["merge_when_pipeline_succeeds"]) == ("opened", True)
+    assert mr.head_pipeline_id is not None
+    seeded.set_pipeline_status(PROJECT, mr.head_pipeline_id, "success")
+    merged = seeded.merge_request(PROJECT, mr.iid)
+    assert merged["state"] == "merged"
+    assert seeded.branch_head(PROJECT, "main") == merged["merge_commit_sha"]
+    assert seeded.file(PROJECT, "main", "deploy/values.yaml") == "tag: v7\n"
+    draft = seeded.add_merge_request(PROJECT, source_branch="wip", author="alice", draft=True)
+    with pytest.raises(gidgetlab.BadRequest) as raised:
+        await gl.put(f"/projects/{ENCODED}/merge_requests/{draft.iid}/merge", data={})
+    assert (raised.value.status_code, str(raised.value)) == (405, "405 Method Not Allowed")
+    squashed = seeded.add_merge_request(PROJECT, source_branch="sq", author="alice")
+    done = await gl.put(
+        f"/projects/{ENCODED}/merge_requests/{squashed.iid}/merge",
+        data={"squash": True, "should_remove_source_branch": True},
+    )
+    assert done["squash_commit_sha"] == seeded.branch_head(PROJECT, "main")
+    assert seeded.branch_head(PROJECT, "sq") is None
+
+
+async def test_pipeline_lists_and_note_deletion(
+    seeded: FakeGitLab, gl: gidgetlab.aiohttp.GitLabAPI
+) -> None:
+    """Pipelines list by project (filtered) and by MR; a note's author deletes it (204)."""
+    mr = seeded.add_merge_request(PROJECT, source_branch="bump", author="alice")
+    seeded.push(PROJECT, "bump", {"b.txt": "b"}, author="alice")
+    other = seeded.add_merge_request(PROJECT, source_branch="other", author="alice")
+    of_mr = await gl.getitem(f"/projects/{ENCODED}/merge_requests/{mr.iid}/pipelines")
+    assert [p["ref"] for p in of_mr] == ["bump", "bump"]
+    running = await gl.getitem(f"/projects/{ENCODED}/pipelines", {"ref": "other"})
+    assert [p["id"] for p in running] == [other.head_pipeline_id]
+    note = await gl.post(f"/projects/{ENCODED}/merge_requests/{mr.iid}/notes", data={"body": "x"})
+    await gl.delete(f"/projects/{ENCODED}/merge_requests/{mr.iid}/notes/{note['id']}")
+    assert seeded.notes(PROJECT, mr.iid) == []
+
+
+async def test_default_seed_of_the_standalone_fake(
+    fake_gitlab: FakeGitLab, session: aiohttp.ClientSession
+) -> None:
+    """The standalone fake's default seed gives ferrybot a project with an open MR."""
+    apply_seed(fake_gitlab, DEFAULT_SEED)
+    gl = gidgetlab.aiohttp.GitLabAPI(session, BOT, access_token=DEMO_TOKEN, url=fake_gitlab.url)
+    mr = await gl.getitem("/projects/acme%2Fapp/merge_requests/1")
+    assert (mr["title"], mr["author"]["username"]) == ("Bump image to v2", "alice")

@@ -68,6 +68,7 @@ def new_pipeline(
         source=source,
         user=user,
         variables=list(variables or []),
+        jobs=None if source == "external" else status,
     )
     project.pipelines[pipeline.id] = pipeline
     return pipeline
@@ -192,11 +193,15 @@ def latest(rows: list[CommitStatus]) -> list[CommitStatus]:
 
 
 def refresh(project: Project, pipeline: Pipeline) -> None:
-    """The pipeline's status from its latest statuses, as GitLab composes it."""
-    rows = latest([s for s in project.statuses if s.pipeline_id == pipeline.id])
-    if not rows:
+    """The pipeline's status from its own jobs and latest external statuses, composed the way
+    GitLab composes a pipeline's status from its jobs (simplified)."""
+    states = {
+        row.status for row in latest([s for s in project.statuses if s.pipeline_id == pipeline.id])
+    }
+    if pipeline.jobs is not None:
+        states.add(pipeline.jobs)
+    if not states:
         return
-    states = {row.status for row in rows}
     if "running" in states or ("pending" in states and states & FINISHED):
         composed = "running"
     elif "pending" in states:

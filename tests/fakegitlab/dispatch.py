@@ -21,7 +21,7 @@ from tests.fakegitlab.routing import (
     Violation,
     record_not_found,
 )
-from tests.fakegitlab.state import NotFound
+from tests.fakegitlab.state import NotFound, User
 
 if TYPE_CHECKING:
     from tests.fakegitlab.server import FakeGitLab
@@ -195,7 +195,7 @@ def _serve(
         raise record_not_found() from None
 
 
-def _authenticate(fake: FakeGitLab, request: web.Request) -> Any:
+def _authenticate(fake: FakeGitLab, request: web.Request) -> User:
     token = request.headers.get("PRIVATE-TOKEN")
     authorization = request.headers.get("Authorization", "")
     if token is None and authorization[:7].lower() == "bearer ":

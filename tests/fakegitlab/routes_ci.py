@@ -1,5 +1,4 @@
-"""Commit statuses, pipelines and pipeline triggers (doc/api/commits.md, pipelines.md,
-pipeline_triggers.md)."""
+"""Routes for commit statuses, pipelines and pipeline triggers."""
 
 from __future__ import annotations
 
@@ -161,6 +160,53 @@ def trigger_pipeline(request: ApiRequest) -> Reply:
         variables=variables,
     )
     return Reply(201, render.pipeline(request.web_url, project, pipeline))
+
+
+PIPELINE_STATUSES = (
+    "created",
+    "waiting_for_resource",
+    "preparing",
+    "pending",
+    "running",
+    "success",
+    "failed",
+    "canceled",
+    "skipped",
+    "manual",
+    "scheduled",
+)
+
+
+@routes(
+    "GET",
+    "/projects/:id/pipelines",
+    [
+        Param("scope", values=("running", "pending", "finished", "branches", "tags")),
+        Param("status", values=PIPELINE_STATUSES),
+        Param("source"),
+        Param("ref"),
+        Param("sha"),
+        Param("username"),
+        Param("order_by", values=("id", "status", "ref", "updated_at", "user_id")),
+        Param("sort", values=("asc", "desc")),
+    ],
+    paginated=True,
+)
+def list_pipelines(request: ApiRequest) -> Reply:
+    project = request.project(REPORTER)
+    params = request.params
+    found = [
+        p
+        for p in sorted(project.pipelines.values(), key=lambda p: p.id, reverse=True)
+        if params.get("status") in (None, p.status)
+        and params.get("source") in (None, p.source)
+        and params.get("ref") in (None, p.ref)
+        and params.get("sha") in (None, p.sha)
+        and params.get("username") in (None, p.user.username if p.user else None)
+    ]
+    if params.get("sort") == "asc":
+        found.reverse()
+    return request.page([render.pipeline(request.web_url, project, p) for p in found])
 
 
 @routes("GET", "/projects/:id/pipelines/:pipeline_id")

@@ -1,5 +1,4 @@
-"""Merge requests, their diffs, notes, threads and approvals (doc/api/merge_requests.md,
-notes.md, discussions.md, merge_request_approvals.md)."""
+"""Routes for merge requests, their diffs, notes, threads and approvals."""
 
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ from typing import Any
 
 from tests.fakegitlab import render
 from tests.fakegitlab.params import Param
-from tests.fakegitlab.repository import diffs
+from tests.fakegitlab.repository import diffs, history
 from tests.fakegitlab.routing import (
     ApiRequest,
     GitLabError,
@@ -18,6 +17,7 @@ from tests.fakegitlab.routing import (
 )
 from tests.fakegitlab.state import (
     DEVELOPER,
+    MAINTAINER,
     REPORTER,
     Discussion,
     MergeRequest,
@@ -245,6 +245,78 @@ def update_merge_request(request: ApiRequest) -> Reply:
     return Reply(200, answer(request, project, mr))
 
 
+ACTIVE_PIPELINE = ("created", "waiting_for_resource", "preparing", "pending", "running")
+
+
+@routes(
+    "PUT",
+    "/projects/:id/merge_requests/:merge_request_iid/merge",
+    [
+        Param("merge_commit_message"),
+        Param("squash_commit_message"),
+        Param("squash", "boolean"),
+        Param("should_remove_source_branch", "boolean"),
+        Param("merge_when_pipeline_succeeds", "boolean"),
+        Param("auto_merge", "boolean"),
+        Param("sha"),
+    ],
+)
+def merge_merge_request(request: ApiRequest) -> Reply:
+    """lib/api/merge_requests.rb, "Merge a merge request": who may push to the target, then
+    whether it can merge now or when its pipeline succeeds, then the sha."""
+    project = request.project(REPORTER)
+    mr = request.merge_request(project)
+    params = request.params
+    needed = MAINTAINER if project.protected(mr.target_branch) else DEVELOPER
+    if request.level(project) < needed:
+        raise GitLabError(401, "401 Unauthorized")
+    head = project.pipelines.get(mr.head_pipeline_id) if mr.head_pipeline_id else None
+    when_pipeline_succeeds = bool(
+        params.get("merge_when_pipeline_succeeds") or params.get("auto_merge")
+    )
+    mergeable = mr.state == "opened" and not mr.draft
+    if when_pipeline_succeeds:
+        automatically = mergeable and head is not None and head.status in ACTIVE_PIPELINE
+        immediately = mergeable and head is not None and head.status == "success"
+    else:
+        automatically, immediately = False, mergeable
+    if not (automatically or immediately):
+        raise GitLabError(405, "405 Method Not Allowed")
+    if params.get("sha") is not None and params["sha"] != mr.sha:
+        raise GitLabError(409, f"SHA does not match HEAD of source branch: {mr.sha}")
+    if params.get("should_remove_source_branch") is not None:
+        mr.remove_source_branch = params["should_remove_source_branch"]
+    if immediately:
+        squash = bool(params.get("squash"))
+        request.fake.merge_into_target(
+            project,
+            mr,
+            request.author,
+            message=params.get("squash_commit_message" if squash else "merge_commit_message"),
+            squash=squash,
+        )
+    else:
+        mr.auto_merge_by = request.author
+        mr.updated_at = now()
+    return Reply(200, answer(request, project, mr))
+
+
+@routes("GET", "/projects/:id/merge_requests/:merge_request_iid/pipelines", paginated=True)
+def list_merge_request_pipelines(request: ApiRequest) -> Reply:
+    """The pipelines of the MR's commits, newest first (doc/api/merge_requests.md)."""
+    project = request.project(REPORTER)
+    mr = request.merge_request(project)
+    shas = {c.sha for c in history(project, mr.sha)} - {
+        c.sha for c in history(project, mr.base_sha)
+    }
+    found = [
+        render.pipeline(request.web_url, project, p)
+        for p in sorted(project.pipelines.values(), key=lambda p: p.id, reverse=True)
+        if p.sha in shas
+    ]
+    return request.page(found)
+
+
 @routes(
     "GET",
     "/projects/:id/merge_requests/:merge_request_iid/diffs",
@@ -375,6 +447,19 @@ def update_note(request: ApiRequest) -> Reply:
     item.body = _note_body(request)
     item.updated_at = now()
     return Reply(200, render.note(request.web_url, project, mr, item, thread.individual_note))
+
+
+@routes("DELETE", "/projects/:id/merge_requests/:merge_request_iid/notes/:note_id")
+def delete_note(request: ApiRequest) -> Reply:
+    project = request.project(REPORTER)
+    mr = request.merge_request(project)
+    thread, item = _find_note(request, mr)
+    if item.author.id != request.author.id and request.level(project) < MAINTAINER:
+        raise GitLabError(403, "403 Forbidden")
+    thread.notes.remove(item)
+    if not thread.notes:
+        mr.discussions.remove(thread)
+    return Reply(204)
 
 
 # Threads

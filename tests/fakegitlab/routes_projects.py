@@ -1,5 +1,4 @@
-"""Users, projects, members, branches, files and commits (doc/api/users.md, projects.md,
-members.md, branches.md, repository_files.md, commits.md)."""
+"""Routes for users, projects, members, branches, files and commits."""
 
 from __future__ import annotations
 

@@ -130,11 +130,12 @@ class ApiRequest:
 
     def merge_request(self, project: Project) -> MergeRequest:
         try:
-            return project.merge_request(int(self.path["merge_request_iid"]))
-        except (NotFound, ValueError):
+            return project.merge_request(self.path_int("merge_request_iid"))
+        except NotFound:
             raise record_not_found() from None
 
     def path_int(self, name: str) -> int:
+        """An Integer path parameter; Grape refuses one that is not a number."""
         value = self.path[name]
         if not value.isdigit():
             raise GitLabError(400, f"{name} is invalid", key="error", violation=True)

@@ -1,5 +1,4 @@
-"""The in-process API tests use to put people, projects and merge requests into the fake, and
-to read back what the bot did."""
+"""The in-process test API: seed users, projects and merge requests; read back the results."""
 
 from __future__ import annotations
 
@@ -120,16 +119,26 @@ class Seeding:
             if mr.source_branch == branch and mr.state == "opened":
                 mr.sha = commit.sha
                 mr.updated_at = now()
-                pipeline = ci.new_pipeline(
-                    self.state,
-                    project,
-                    sha=commit.sha,
-                    ref=branch,
-                    status="running",
-                    source="push",
-                    user=user,
-                )
-                mr.head_pipeline_id = pipeline.id
+                self._run_head_pipeline(project, mr, user)
+
+    def _run_head_pipeline(self, project: Project, mr: MergeRequest, user: User) -> None:
+        if mr.pipeline_source is None:
+            return
+        ref = (
+            f"refs/merge-requests/{mr.iid}/head"
+            if mr.pipeline_source == "merge_request_event"
+            else mr.source_branch
+        )
+        pipeline = ci.new_pipeline(
+            self.state,
+            project,
+            sha=mr.sha,
+            ref=ref,
+            status="running",
+            source=mr.pipeline_source,
+            user=user,
+        )
+        mr.head_pipeline_id = pipeline.id
 
     # Merge requests
 
@@ -145,9 +154,12 @@ class Seeding:
         labels: Iterable[str] = (),
         description: str = "",
         draft: bool = False,
+        pipeline_source: str | None = "push",
     ) -> MergeRequest:
         """An open MR whose source branch has one commit changing `files` (a change to
-        CHANGES.md if none), with a running head pipeline."""
+        CHANGES.md if none), with a running head pipeline: a branch pipeline, or with
+        pipeline_source="merge_request_event" an MR pipeline on refs/merge-requests/<iid>/head
+        (None: no CI)."""
         project = self.state.project(project_path)
         user = self.add_user(author)
         if source_branch not in project.branches:
@@ -168,6 +180,7 @@ class Seeding:
             description=description,
             labels=list(labels),
             author=user,
+            pipeline_source=pipeline_source,
         )
         mr.draft = draft or mr.draft
         return mr
@@ -182,6 +195,7 @@ class Seeding:
         description: str,
         labels: list[str],
         author: User,
+        pipeline_source: str | None = "push",
     ) -> MergeRequest:
         sha = project.branches[source_branch]
         base = _merge_base(project, project.branches[target_branch], sha)
@@ -197,19 +211,11 @@ class Seeding:
             base_sha=base,
             sha=sha,
             draft=title.lower().startswith(("draft:", "[draft]", "(draft)")),
+            pipeline_source=pipeline_source,
         )
         project.merge_requests[mr.iid] = mr
         self.set_labels(project, mr, labels)
-        pipeline = ci.new_pipeline(
-            self.state,
-            project,
-            sha=sha,
-            ref=source_branch,
-            status="running",
-            source="push",
-            user=author,
-        )
-        mr.head_pipeline_id = pipeline.id
+        self._run_head_pipeline(project, mr, author)
         return mr
 
     def set_labels(self, project: Project, mr: MergeRequest, labels: list[str]) -> None:
@@ -226,8 +232,19 @@ class Seeding:
     def merge(self, project_path: str, iid: int, *, by: str) -> str:
         """Merge the MR with a merge commit: the target gets the source's changes."""
         project = self.state.project(project_path)
-        mr = project.merge_request(iid)
-        user = self.add_user(by)
+        return self.merge_into_target(project, project.merge_request(iid), self.add_user(by))
+
+    def merge_into_target(
+        self,
+        project: Project,
+        mr: MergeRequest,
+        user: User,
+        *,
+        message: str | None = None,
+        squash: bool = False,
+        remove_source_branch: bool = False,
+    ) -> str:
+        """The merge GitLab makes: one merge commit (or, squashed, one commit) on the target."""
         base = project.commits[mr.base_sha].files
         head = project.commits[mr.sha].files
         changes: dict[str, str | None] = {
@@ -235,18 +252,27 @@ class Seeding:
             for path in set(base) | set(head)
             if base.get(path) != head.get(path)
         }
+        default = (
+            f"Merge branch '{mr.source_branch}' into '{mr.target_branch}'\n\n"
+            f"{mr.title}\n\nSee merge request {project.path_with_namespace}!{mr.iid}"
+        )
         commit = repository.write(
             self.state,
             project,
             mr.target_branch,
             changes,
             author=user,
-            message=f"Merge branch '{mr.source_branch}' into '{mr.target_branch}'\n\n"
-            f"{mr.title}\n\nSee merge request {project.path_with_namespace}!{mr.iid}",
-            extra_parents=[mr.sha],
+            message=message or (mr.title if squash else default),
+            extra_parents=() if squash else [mr.sha],
         )
-        mr.state, mr.merge_commit_sha, mr.merged_by = "merged", commit.sha, user
+        mr.state, mr.merged_by, mr.auto_merge_by = "merged", user, None
+        if squash:
+            mr.squash_commit_sha = commit.sha
+        else:
+            mr.merge_commit_sha = commit.sha
         mr.merged_at = mr.updated_at = now()
+        if remove_source_branch or mr.remove_source_branch:
+            project.branches.pop(mr.source_branch, None)
         return commit.sha
 
     def add_note(self, project_path: str, iid: int, *, author: str, body: str) -> dict[str, Any]:
@@ -264,6 +290,23 @@ class Seeding:
         thread.notes.append(note)
         mr.discussions.append(thread)
         return note
+
+    def set_pipeline_status(self, project_path: str, pipeline_id: int, status: str) -> None:
+        """What the pipeline's own CI jobs did, e.g. "success" or "failed"; the pipeline's status
+        is composed from that and the external statuses on it."""
+        project = self.state.project(project_path)
+        pipeline = project.pipelines[pipeline_id]
+        pipeline.jobs = status
+        ci.refresh(project, pipeline)
+        # "Auto-merge when the pipeline succeeds", set through the merge API.
+        for mr in project.merge_requests.values():
+            if (
+                mr.auto_merge_by is not None
+                and mr.head_pipeline_id == pipeline.id
+                and pipeline.status == "success"
+                and mr.state == "opened"
+            ):
+                self.merge_into_target(project, mr, mr.auto_merge_by)
 
     def approve(self, project_path: str, iid: int, *, user: str) -> None:
         mr = self.state.project(project_path).merge_request(iid)

@@ -6,6 +6,7 @@ import contextlib
 import json
 import re
 import socket
+import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from http import HTTPStatus
@@ -29,10 +30,11 @@ THROTTLED_BODY = "Retry later\n"
 class FakeGitLab(Seeding, WebhookPayloads):
     """A GitLab REST server on 127.0.0.1 that serves from memory and refuses what GitLab would."""
 
-    def __init__(self, path_prefix: str = "") -> None:
+    def __init__(self, path_prefix: str = "", *, echo_violations: bool = False) -> None:
         if path_prefix and (not path_prefix.startswith("/") or path_prefix.endswith("/")):
             raise ValueError("path_prefix is '' or like '/gitlab' (leading '/', no trailing '/')")
         self.path_prefix = path_prefix
+        self.echo_violations = echo_violations
         self.state = GitLabState()
         self.routes: list[Route] = [r for table in ROUTE_TABLES for r in table.routes.routes]
         self.violations: list[Violation] = []
@@ -156,6 +158,8 @@ class FakeGitLab(Seeding, WebhookPayloads):
 
     def record_violation(self, violation: Violation) -> None:
         self.violations.append(violation)
+        if self.echo_violations:
+            print(f"VIOLATION {violation}", file=sys.stderr, flush=True)
 
     @contextlib.contextmanager
     def expect_violations(self) -> Iterator[list[Violation]]:

@@ -77,6 +77,9 @@ class Pipeline:
     source: str
     user: User | None
     variables: list[dict[str, str]] = field(default_factory=list)
+    # The state of the pipeline's own CI jobs (None: only external statuses, as in the
+    # pipeline GitLab makes for a status on a commit without one).
+    jobs: str | None = None
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
 
@@ -134,8 +137,13 @@ class MergeRequest:
     draft: bool = False
     state: str = "opened"
     head_pipeline_id: int | None = None
+    # What CI runs for the MR's commits: "push" (branch pipelines, ref = the source branch),
+    # "merge_request_event" (MR pipelines, ref = refs/merge-requests/<iid>/head), or None.
+    pipeline_source: str | None = "push"
     remove_source_branch: bool | None = None
     merge_commit_sha: str | None = None
+    squash_commit_sha: str | None = None
+    auto_merge_by: User | None = None  # who asked to merge when the pipeline succeeds
     merged_by: User | None = None
     merged_at: datetime | None = None
     closed_at: datetime | None = None

@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.fakegitlab import repository
+from tests.fakegitlab import ci, repository
 from tests.fakegitlab.state import (
     Commit,
+    CommitStatus,
     GitLabState,
     Label,
     MergeRequest,
@@ -90,7 +91,11 @@ class WebhookPayloads:
         changes: Mapping[str, Any] | None = None,
         oldrev: str | None = None,
     ) -> dict[str, Any]:
-        """X-Gitlab-Event: Merge Request Hook (doc: "Merge request events")."""
+        """X-Gitlab-Event: Merge Request Hook (doc: "Merge request events").
+
+        `changes` go in as given, except that label changes may name the labels:
+        {"labels": {"previous": ["a"], "current": ["a", "b"]}}.
+        """
         if action not in MR_ACTIONS:
             raise ValueError(f"action must be one of {MR_ACTIONS}")
         project = self.state.project(project_path)
@@ -106,7 +111,10 @@ class WebhookPayloads:
         if oldrev is not None:
             attributes["oldrev"] = oldrev
         payload["labels"] = copy.deepcopy(attributes["labels"])
-        payload["changes"] = dict(changes or {})
+        payload["changes"] = {
+            key: self._label_change(project, value) if key == "labels" else value
+            for key, value in (changes or {}).items()
+        }
         payload["assignees"] = []
         payload["reviewers"] = []
         return payload
@@ -137,7 +145,6 @@ class WebhookPayloads:
                 "system": note["system"],
                 "action": "create" if note["created_at"] == note["updated_at"] else "update",
                 "url": f"{self._web(project)}/-/merge_requests/{mr.iid}#note_{note['id']}",
-                "type": note["type"],
             }
         )
         shown = payload["merge_request"]
@@ -220,7 +227,89 @@ class WebhookPayloads:
         )
         return payload
 
+    def pipeline_hook(self, project_path: str, pipeline_id: int) -> dict[str, Any]:
+        """X-Gitlab-Event: Pipeline Hook (doc: "Pipeline events"); `merge_request` is set for
+        MR pipelines only, `builds` lists the external statuses, `source_pipeline` (an upstream
+        pipeline) is left out."""
+        project = self.state.project(project_path)
+        pipeline = project.pipelines[pipeline_id]
+        payload = example("pipeline")
+        rows = ci.latest([s for s in project.statuses if s.pipeline_id == pipeline.id])
+        mr = next(
+            (m for m in project.merge_requests.values() if m.head_pipeline_id == pipeline.id),
+            None,
+        )
+        finished = pipeline.status in ci.FINISHED
+        payload["object_attributes"].update(
+            {
+                "id": pipeline.id,
+                "iid": pipeline.iid,
+                "name": None,
+                # The hook names the branch an MR pipeline runs for, not its refs/merge-requests.
+                "ref": mr.source_branch
+                if mr and pipeline.ref.startswith("refs/")
+                else pipeline.ref,
+                "tag": False,
+                "sha": pipeline.sha,
+                "before_sha": ZERO_SHA,
+                "source": pipeline.source,
+                "status": pipeline.status,
+                "stages": ["external"] if rows else [],
+                "created_at": _utc_time(pipeline.created_at),
+                "finished_at": _utc_time(pipeline.updated_at) if finished else None,
+                "duration": None,
+                "variables": [{"key": v["key"], "value": v["value"]} for v in pipeline.variables],
+                "url": f"{self._web(project)}/-/pipelines/{pipeline.id}",
+            }
+        )
+        if mr is not None and pipeline.source == "merge_request_event":
+            payload["merge_request"] = {
+                "id": mr.id,
+                "iid": mr.iid,
+                "title": mr.title,
+                "source_branch": mr.source_branch,
+                "source_project_id": project.id,
+                "target_branch": mr.target_branch,
+                "target_project_id": project.id,
+                "state": mr.state,
+                "merge_status": "can_be_merged",
+                "detailed_merge_status": "mergeable" if mr.state == "opened" else "not_open",
+                "url": f"{self._web(project)}/-/merge_requests/{mr.iid}",
+            }
+        else:
+            payload["merge_request"] = None
+        payload["user"] = self._hook_user(pipeline.user) if pipeline.user else None
+        payload["project"] = self._hook_project(project, payload["project"])
+        commit = self._hook_commit(project, project.commits[pipeline.sha])
+        payload["commit"] = {key: commit[key] for key in payload["commit"]}
+        del payload["source_pipeline"]
+        shape = payload["builds"][0]
+        payload["builds"] = [self._hook_build(row, shape) for row in reversed(rows)]
+        return payload
+
     # Parts
+
+    def _hook_build(self, row: CommitStatus, shape: Mapping[str, Any]) -> dict[str, Any]:
+        values = {
+            "id": row.id,
+            "stage": "external",
+            "name": row.name,
+            "status": row.status,
+            "created_at": _utc_time(row.created_at),
+            "started_at": _utc_time(row.started_at) if row.started_at else None,
+            "finished_at": _utc_time(row.finished_at) if row.finished_at else None,
+            "duration": None,
+            "queued_duration": None,
+            "failure_reason": "api_failure" if row.status == "failed" else None,
+            "when": "on_success",
+            "manual": False,
+            "allow_failure": False,
+            "user": self._hook_user(row.author),
+            "runner": None,
+            "artifacts_file": {"filename": None, "size": None},
+            "environment": None,
+        }
+        return {key: values.get(key, value) for key, value in shape.items()}
 
     def _web(self, project: Project) -> str:
         return f"{self.url}/{project.path_with_namespace}"
@@ -284,6 +373,21 @@ class WebhookPayloads:
             "type": "ProjectLabel",
             "group_id": None,
         }
+
+    def _label_change(self, project: Project, change: Mapping[str, Any]) -> dict[str, Any]:
+        """`{"previous": [names], "current": [names]}` as GitLab's label objects."""
+        shown = {}
+        for side in ("previous", "current"):
+            labels = []
+            for item in change.get(side, []):
+                if isinstance(item, str):
+                    label = project.labels.get(item) or Label(self.state.next_id("label"), item)
+                    project.labels.setdefault(item, label)
+                    labels.append(self._hook_label(project, label))
+                else:
+                    labels.append(item)
+            shown[side] = labels
+        return shown
 
     def _hook_commit(self, project: Project, commit: Commit) -> dict[str, Any]:
         return {
