@@ -37,8 +37,17 @@ class ChangeRequest:
     @property
     def reference(self) -> str:
         """`owner/repo#12` or `group/project!12`, as each forge writes it."""
-        sign = "!" if self.forge is ForgeKind.GITLAB else "#"
-        return f"{self.project}{sign}{self.number}"
+        return f"{self.project}{self.short_reference}"
+
+    @property
+    def short_reference(self) -> str:
+        """`#12` on GitHub, `!12` on GitLab."""
+        return f"{'!' if self.forge is ForgeKind.GITLAB else '#'}{self.number}"
+
+    @property
+    def noun(self) -> str:
+        """What the forge calls it, short: PR or MR."""
+        return "MR" if self.forge is ForgeKind.GITLAB else "PR"
 
 
 @dataclass(frozen=True)

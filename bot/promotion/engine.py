@@ -188,7 +188,7 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         head=head_sha,
     )
     if outcome is not Outcome.UNCHANGED:
-        await _announce(ctx, request, deployed, pull)
+        await _announce(ctx, request, deployed, change)
     await run_model_gate(ctx, forge, pipeline, stage, candidate, deployed, change)
     return result
 
@@ -323,15 +323,15 @@ def artifact_details(candidate: Candidate) -> dict[str, object]:
 
 
 async def _announce(
-    ctx: Context, request: PromotionRequest, deployed: Deployed, pull: PullRequestRef
+    ctx: Context, request: PromotionRequest, deployed: Deployed, change: ChangeRequest
 ) -> None:
     pipeline, stage = request.pipeline, request.stage
-    links = {f"#{pull.number}": pull.html_url} if pull.html_url.startswith("http") else {}
+    links = {change.short_reference: change.url} if change.url.startswith("http") else {}
     await ctx.notify(
         Notification(
             kind=NotificationKind.PROMOTION_OPENED,
             subject=f"pipeline/{pipeline.name}/{stage.name}",
-            title=f"Promotion PR: {pipeline.name} {deployed.label} → "
+            title=f"Promotion {change.noun}: {pipeline.name} {deployed.label} → "
             f"{request.candidate.label} to {stage.name}",
             text=request.reason,
             fields={"pipeline": pipeline.name, "stage": stage.name, "by": request.actor},

@@ -13,11 +13,13 @@ from bot.promotion.gate import CHECK_NAME
 from bot.promotion.lookup import gitlab_promotion_of
 from schemas.config import BotConfig
 from schemas.gitlab import MergeRequestHook
+from schemas.notification import Notification
 from tests.fakegitlab.server import FakeGitLab
 from tests.promotion.setup import audit_records, kserve_manifest
 from tests.support.bot import eventually, running_bot
 from tests.support.broker import bus_settings
 from tests.support.mlflow import MlflowServer
+from tests.support.topics import read_topic
 
 PROJECT = "platform/deploy/gitops"
 TOKEN = "glpat-ferrybot-promotion-token"
@@ -121,6 +123,10 @@ async def test_an_mlflow_alias_promotes_through_gitlab_merge_requests(
             assert fake_gitlab.file(PROJECT, staging_branch, PROD) == prod_file
             assert _gate(fake_gitlab, mr["sha"]) == ["success"]
             head = fake_gitlab.branch_head(PROJECT, staging_branch)
+            [record] = await read_topic(settings, kafka_bootstrap, settings.topic_notifications, 1)
+            opened = Notification.model_validate_json(record.value or b"")
+            assert opened.title.startswith("Promotion MR: churn")
+            assert opened.links == {f"!{mr['iid']}": mr["web_url"]}
 
             writes = _writes(fake_gitlab)
             mlflow_server.set_alias(model, "champion", v2)  # MLflow fires again
