@@ -62,13 +62,16 @@ async def read_marker(gh: GitHubAPI, repo: RepoRef, name: str) -> Marker | None:
             return None
         raise
     commit = await gh.getitem(f"{repo.api}/git/commits/{ref['object']['sha']}")
-    _, _, body = str(commit.get("message", "")).partition("\n\n")
+    return parse_marker(str(commit.get("message", "")), f"{repo}: the ref refs/{name}")
+
+
+def parse_marker(message: str, where: str) -> Marker:
+    """The marker in a commit or tag message (a header line, a blank line, the JSON)."""
+    _, _, body = message.partition("\n\n")
     try:
         return Marker(**json.loads(body))
     except (ValueError, TypeError):
-        raise PermanentError(
-            f"{repo}: refs/{name} is not a ferrybot marker; delete the ref to reset it"
-        ) from None
+        raise PermanentError(f"{where} is not a ferrybot marker; delete it to reset it") from None
 
 
 async def write_marker(

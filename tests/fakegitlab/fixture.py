@@ -7,18 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.fakegitlab.server import FakeGitLab
-
-
-def fail_on_violations(fake: FakeGitLab) -> None:
-    """Fail the running test, listing every request GitLab would have refused or misread."""
-    if not fake.violations:
-        return
-    listed = "\n  ".join(str(v) for v in fake.violations)
-    pytest.fail(
-        f"{len(fake.violations)} request(s) GitLab would refuse or misread:\n  {listed}\n"
-        "Fix the request, or wrap a deliberate one in `with fake_gitlab.expect_violations():`.",
-        pytrace=False,
-    )
+from tests.support.violations import fail_on_violations
 
 
 @pytest.fixture
@@ -33,4 +22,4 @@ async def fake_gitlab() -> AsyncIterator[FakeGitLab]:
         yield fake
     finally:
         await fake.close()
-    fail_on_violations(fake)
+    fail_on_violations(fake.violations, "GitLab", "fake_gitlab")

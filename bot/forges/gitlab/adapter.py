@@ -52,8 +52,8 @@ _ICON = {Conclusion.SUCCESS: "✅", Conclusion.FAILURE: "❌", Conclusion.NEUTRA
 class GitLabMemory:
     """What the GitLab adapter keeps across events: statuses, note ids, ferrybot's identity."""
 
-    statuses: StatusMemory = field(default_factory=StatusMemory)
-    notes: NoteMemory = field(default_factory=NoteMemory)
+    statuses: StatusMemory = field(default_factory=lambda: StatusMemory(10_000))
+    notes: NoteMemory = field(default_factory=lambda: NoteMemory(10_000))
     bot: Person | None = None
     bot_unknown: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -204,13 +204,13 @@ class GitLabForge:
             note = await read_note(self._gl, change.project, change.number, remembered)
             if note is not None:
                 return note
-            self._memory.notes.forget(key)
+            self._memory.notes.pop(key, None)
         bot = await self.identity()
         if bot is None:
             return None  # who wrote a note cannot be told: never edit one found by its marker
         note = await find_note(self._gl, change.project, change.number, marker, bot.login)
         if note is not None:
-            self._memory.notes.record(key, int(note["id"]))
+            self._memory.notes[key] = int(note["id"])
         return note
 
     async def _write(
@@ -222,7 +222,7 @@ class GitLabForge:
         written = await write_note(self._gl, change.project, change.number, note_id, body)
         if "id" not in written:
             return None
-        self._memory.notes.record((change.project, change.number, marker), int(written["id"]))
+        self._memory.notes[(change.project, change.number, marker)] = int(written["id"])
         return _note_url(change, int(written["id"]))
 
     # The GitOps side: branches, files, commits and ferrybot's own merge requests.

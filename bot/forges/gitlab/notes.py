@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote
 
@@ -12,32 +11,14 @@ from gidgetlab.exceptions import BadRequest
 
 from bot.forges.gitlab.markdown import NOTE_LIMIT, SECTION_LIMIT, without_quick_actions
 from bot.github.limits import fit
+from bot.lru_cache import LRUCache
 
 DETAILS_MARKER = "<!-- ferrybot:details -->"
 DETAILS_HEADING = "**ferrybot checks**"
 
 
-class NoteMemory:
-    """Note ids this process found or made, per (project, iid, marker); bounded."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._ids: OrderedDict[tuple[str, int, str], int] = OrderedDict()
-        self._size = size
-
-    def get(self, key: tuple[str, int, str]) -> int | None:
-        """The remembered note id."""
-        return self._ids.get(key)
-
-    def record(self, key: tuple[str, int, str], note_id: int) -> None:
-        """Remember the note id."""
-        self._ids[key] = note_id
-        self._ids.move_to_end(key)
-        while len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-
-    def forget(self, key: tuple[str, int, str]) -> None:
-        """Drop a note that is gone."""
-        self._ids.pop(key, None)
+# Note ids this process found or made, per (project, iid, marker).
+NoteMemory = LRUCache[tuple[str, int, str], int]
 
 
 def section(name: str, text: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -12,6 +11,7 @@ from gidgetlab.exceptions import BadRequest
 
 from bot.checks import CheckResult, Conclusion
 from bot.github.limits import fit
+from bot.lru_cache import LRUCache
 from bot.pipeline.retry import TransientError
 
 # GitLab keeps a status description in a 255-character column.
@@ -44,29 +44,9 @@ class KnownStatus:
     target_url: str | None
 
 
-class StatusMemory:
-    """The statuses this process posted or read, so an unchanged verdict costs no request.
-
-    Bounded; a worker that restarts forgets and asks GitLab once per status again.
-    """
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._known: OrderedDict[StatusKey, KnownStatus] = OrderedDict()
-        self._size = size
-
-    def get(self, key: StatusKey) -> KnownStatus | None:
-        """The status as last seen, if remembered."""
-        known = self._known.get(key)
-        if known is not None:
-            self._known.move_to_end(key)
-        return known
-
-    def record(self, key: StatusKey, status: KnownStatus) -> None:
-        """Remember what the status says now."""
-        self._known[key] = status
-        self._known.move_to_end(key)
-        while len(self._known) > self._size:
-            self._known.popitem(last=False)
+# The statuses this process posted or read, so an unchanged verdict costs no request; a
+# worker that restarts forgets and asks GitLab once per status again.
+StatusMemory = LRUCache[StatusKey, KnownStatus]
 
 
 async def publish_status(
@@ -89,7 +69,7 @@ async def publish_status(
     current = memory.get(key) or await _latest(gl, key)
     previous = _CONCLUSION.get(current.state) if current is not None else None
     if current == wanted:
-        memory.record(key, wanted)
+        memory[key] = wanted
         return previous
     data: dict[str, Any] = {
         "state": wanted.state,
@@ -114,7 +94,7 @@ async def publish_status(
         now = await _latest(gl, key)
         if now != wanted:
             raise TransientError(f"GitLab refused the {key.name} transition: {exc}") from None
-    memory.record(key, wanted)
+    memory[key] = wanted
     return previous
 
 

@@ -11,7 +11,7 @@ from gidgetlab.abc import GitLabAPI
 from gidgetlab.exceptions import BadRequest
 
 from bot.evaluation.dispatch import TrainingRequest
-from bot.evaluation.markers import MARKER_HEADER, Marker
+from bot.evaluation.markers import MARKER_HEADER, Marker, parse_marker
 from bot.forges.gitlab.adapter import project_path
 from bot.pipeline.retry import PermanentError
 from schemas.evaluation import RetrainConfig
@@ -51,13 +51,7 @@ class GitLabTraining:
             if int(exc.status_code) == 404:
                 return None
             raise
-        _, _, body = str(tag.get("message") or "").partition("\n\n")
-        try:
-            return Marker(**json.loads(body))
-        except (ValueError, TypeError):
-            raise PermanentError(
-                f"{self._config.repo}: tag {name} is not a ferrybot marker; delete it to reset it"
-            ) from None
+        return parse_marker(str(tag.get("message") or ""), f"{self._config.repo}: the tag {name}")
 
     async def write_marker(self, names: list[str], marker: Marker) -> None:
         """Each tag replaced by one on the head of `ref` carrying the marker.
