@@ -272,6 +272,11 @@ class Settings(BaseSettings):
         description="A GitLab project, group or personal access token with the `api` scope, "
         "of a user with at least the Developer role. Unset: GitLab events are handled in dry run.",
     )
+    gitlab_status_check_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated shared secrets of GitLab external status checks pointed at "
+        "/webhooks/gitlab/status-checks (Ultimate). Unset: that endpoint refuses every request.",
+    )
     mlflow_timestamp_tolerance_seconds: int = Field(
         default=300,
         ge=1,
@@ -439,6 +444,7 @@ class Settings(BaseSettings):
         "mlflow_webhook_secrets",
         "gitlab_webhook_tokens",
         "gitlab_signing_secrets",
+        "gitlab_status_check_secrets",
         "alertmanager_tokens",
         "argocd_webhook_tokens",
         "flux_webhook_secrets",
@@ -541,6 +547,7 @@ class Settings(BaseSettings):
         secrets += [s.get_secret_value() for s in self.mlflow_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.gitlab_webhook_tokens]
         secrets += [s.get_secret_value() for s in self.gitlab_signing_secrets]
+        secrets += [s.get_secret_value() for s in self.gitlab_status_check_secrets]
         secrets += [s.get_secret_value() for s in self.argocd_webhook_tokens]
         secrets += [s.get_secret_value() for s in self.flux_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.registry_webhook_tokens.values()]

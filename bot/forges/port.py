@@ -99,6 +99,14 @@ class Forge(Protocol):
         """The person's role on the project, in ferrybot's role names."""
         ...
 
+    async def answer_external_check(
+        self, change: ChangeRequest, check_id: int, required: frozenset[str]
+    ) -> str:
+        """Answer the forge's external status check `check_id` (GitLab Ultimate) with
+        ferrybot's overall verdict on the head (`required` checks present, none failed),
+        now and whenever one of its checks changes."""
+        ...
+
 
 @dataclass(frozen=True)
 class ChangeProposal:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import re
 import socket
@@ -12,17 +14,23 @@ from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
-from tests.fakegitlab import routes_ci, routes_merge_requests, routes_projects
+from tests.fakegitlab import (
+    routes_ci,
+    routes_merge_requests,
+    routes_projects,
+    routes_status_checks,
+)
 from tests.fakegitlab.delivery import HookDelivery, delivery_headers, post
 from tests.fakegitlab.dispatch import FAKE_KEY, Call, InjectedFailure, RequestRecord, handle
 from tests.fakegitlab.routing import Route, Violation
 from tests.fakegitlab.seeding import Seeding
-from tests.fakegitlab.state import GitLabState, ProjectHook
+from tests.fakegitlab.state import ExternalStatusCheck, GitLabState, ProjectHook
 from tests.fakegitlab.webhooks import WebhookPayloads
 
-ROUTE_TABLES = (routes_projects, routes_merge_requests, routes_ci)
+ROUTE_TABLES = (routes_projects, routes_merge_requests, routes_ci, routes_status_checks)
 # Rack::Attack's throttled answer on GitLab is plain text (doc/security/rate_limits.md).
 THROTTLED_BODY = "Retry later\n"
 
@@ -155,6 +163,45 @@ class FakeGitLab(Seeding, WebhookPayloads):
         again = await post(delivery.hook, headers, delivery.body)
         self.webhook_deliveries.append(again)
         return again
+
+    def add_external_status_check(
+        self, project_path: str, name: str, url: str, *, shared_secret: str | None = None
+    ) -> int:
+        """An external status check of the project (Ultimate); its id."""
+        project = self.state.project(project_path)
+        check_id = self.state.next_id("external_status_check")
+        project.external_status_checks[check_id] = ExternalStatusCheck(
+            check_id, name, url, shared_secret
+        )
+        return check_id
+
+    async def send_status_check(
+        self, project_path: str, iid: int, check_id: int, *, action: str, user: str
+    ) -> int | None:
+        """What GitLab POSTs to the check's URL on an MR event (ExternalStatusChecks::
+        DispatchService): the Merge Request Hook data plus `external_approval_rule`, with
+        `X-Gitlab-Signature` (hex HMAC-SHA256 of the body) when the check has a secret."""
+        check = self.state.project(project_path).external_status_checks[check_id]
+        payload = self.merge_request_hook(project_path, iid, action, user=user)
+        payload["external_approval_rule"] = {
+            "id": check.id,
+            "name": check.name,
+            "external_url": check.url,
+        }
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if check.shared_secret is not None:
+            digest = hmac.new(check.shared_secret.encode(), body, hashlib.sha256).hexdigest()
+            headers["X-GitLab-Signature"] = digest
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(check.url, data=body, headers=headers) as response,
+        ):
+            return response.status
+
+    def status_check_responses(self, project_path: str, iid: int) -> list[dict[str, Any]]:
+        """What external services set on the MR, oldest first."""
+        return list(self.state.project(project_path).merge_request(iid).status_check_responses)
 
     def record_violation(self, violation: Violation) -> None:
         self.violations.append(violation)

@@ -149,6 +149,8 @@ class MergeRequest:
     closed_at: datetime | None = None
     approved_by: list[User] = field(default_factory=list)
     reviewers: list[User] = field(default_factory=list)
+    # What external services answered: {"check": id, "sha": ..., "status": ...}, oldest first.
+    status_check_responses: list[dict[str, Any]] = field(default_factory=list)
     assignees: list[User] = field(default_factory=list)
     discussions: list[Discussion] = field(default_factory=list)
     created_at: datetime = field(default_factory=now)
@@ -168,6 +170,16 @@ class ProjectHook:
     token: str | None = None
     signing_token: str | None = None
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
+class ExternalStatusCheck:
+    """A project's external status check: where GitLab sends MR data, signed with the secret."""
+
+    id: int
+    name: str
+    url: str
+    shared_secret: str | None
 
 
 @dataclass
@@ -194,6 +206,7 @@ class Project:
     labels: dict[str, Label] = field(default_factory=dict)
     trigger_tokens: set[str] = field(default_factory=set)
     tags: dict[str, Tag] = field(default_factory=dict)
+    external_status_checks: dict[int, ExternalStatusCheck] = field(default_factory=dict)
     protected_branches: set[str] = field(default_factory=set)
     hooks: list[ProjectHook] = field(default_factory=list)
     namespace_id: int = 0

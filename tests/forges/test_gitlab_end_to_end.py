@@ -20,6 +20,7 @@ from tests.support.processes import BotProcess, bot_env
 PROJECT = "acme/platform/app"
 BOT_TOKEN = "glpat-ferrybot-e2e-token"
 HOOK_TOKEN = "gitlab-hook-secret-e2e"
+CHECK_SECRET = "gitlab-status-check-secret-e2e"
 POLICY = "ferrybot/policy"
 
 
@@ -31,7 +32,9 @@ def seed(fake: FakeGitLab) -> None:
     fake.add_member(PROJECT, "ferrybot", 30)
 
 
-def gitlab_settings(bootstrap: str, fake: FakeGitLab, state_dir: Path) -> Settings:
+def gitlab_settings(
+    bootstrap: str, fake: FakeGitLab, state_dir: Path, **overrides: object
+) -> Settings:
     """A bot pointed at the fake GitLab, with GitHub left in dry run."""
     return bus_settings(
         bootstrap,
@@ -40,6 +43,7 @@ def gitlab_settings(bootstrap: str, fake: FakeGitLab, state_dir: Path) -> Settin
         gitlab_webhook_tokens=HOOK_TOKEN,
         http_port=free_port(),
         state_dir=state_dir,
+        **overrides,
     )
 
 
@@ -182,3 +186,57 @@ async def test_a_killed_worker_loses_nothing_and_doubles_nothing(
         assert len(fake_gitlab.notes(PROJECT, iid)) == 1, f"!{iid} has several notes"
     text = log.read_text()
     assert BOT_TOKEN not in text
+
+
+async def test_an_external_status_check_is_answered_with_ferrybots_verdict(
+    fake_gitlab: FakeGitLab, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """GitLab's signed status-check request → pending/failed until a maintainer approves, then
+    passed on the same head; a forged signature is 401 and nothing is answered for it."""
+    seed(fake_gitlab)
+    fake_gitlab.add_user("mia")
+    fake_gitlab.add_member(PROJECT, "mia", 40)
+    mr = fake_gitlab.add_merge_request(
+        PROJECT, source_branch="feat", author="alice", title="feat: add the thing"
+    )
+    settings = gitlab_settings(
+        kafka_bootstrap, fake_gitlab, tmp_path, gitlab_status_check_secrets=CHECK_SECRET
+    )
+    base = f"http://127.0.0.1:{settings.http_port}/webhooks/gitlab"
+    fake_gitlab.add_project_hook(PROJECT, base, token=HOOK_TOKEN)
+    check = fake_gitlab.add_external_status_check(
+        PROJECT, "ferrybot", f"{base}/status-checks", shared_secret=CHECK_SECRET
+    )
+
+    def answers() -> list[str]:
+        return [a["status"] for a in fake_gitlab.status_check_responses(PROJECT, mr.iid)]
+
+    async with running_bot(settings):
+        sent = await fake_gitlab.send_status_check(
+            PROJECT, mr.iid, check, action="open", user="alice"
+        )
+        assert sent == 202
+        await fake_gitlab.send_webhook(
+            PROJECT, fake_gitlab.merge_request_hook(PROJECT, mr.iid, "open", user="alice")
+        )
+        await eventually(lambda: answers()[-1:] == ["failed"], what="not approved yet")
+        # Never passed while the approval check had not run yet (policy alone succeeded).
+        assert "passed" not in answers()
+
+        fake_gitlab.approve(PROJECT, mr.iid, user="mia")
+        await fake_gitlab.send_webhook(
+            PROJECT, fake_gitlab.merge_request_hook(PROJECT, mr.iid, "approved", user="mia")
+        )
+        await eventually(lambda: answers()[-1:] == ["passed"], what="approved by a maintainer")
+
+        forged = fake_gitlab.add_external_status_check(
+            PROJECT, "forged", f"{base}/status-checks", shared_secret="not-the-secret"
+        )
+        status = await fake_gitlab.send_status_check(
+            PROJECT, mr.iid, forged, action="update", user="alice"
+        )
+        assert status == 401
+    assert "pending" not in answers()[1:] and answers()[-1] == "passed"
+    responses = fake_gitlab.status_check_responses(PROJECT, mr.iid)
+    assert {r["check"] for r in responses} == {check}
+    assert {r["sha"] for r in responses} == {mr.sha}

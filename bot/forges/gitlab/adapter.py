@@ -27,6 +27,7 @@ from bot.forges.gitlab.statuses import StatusKey, StatusMemory, publish_status
 from bot.forges.gitlab.subjects import merge_request_in_subject
 from bot.forges.port import ChangeProposal, ChangeRequest, Person, ProposalOutcome
 from bot.github.limits import fit
+from bot.lru_cache import LRUCache
 from bot.pipeline.retry import PermanentError, TransientError
 from schemas.commands_config import PermissionLevel
 from schemas.envelope import Envelope
@@ -54,6 +55,13 @@ class GitLabMemory:
 
     statuses: StatusMemory = field(default_factory=lambda: StatusMemory(10_000))
     notes: NoteMemory = field(default_factory=lambda: NoteMemory(10_000))
+    # External status checks asked about, per merge request, and the answer each was given.
+    status_checks: LRUCache[tuple[str, int], dict[int, frozenset[str]]] = field(
+        default_factory=lambda: LRUCache[tuple[str, int], dict[int, frozenset[str]]](10_000)
+    )
+    status_check_answers: LRUCache[tuple[str, int, int, str], str] = field(
+        default_factory=lambda: LRUCache[tuple[str, int, int, str], str](10_000)
+    )
     bot: Person | None = None
     bot_unknown: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -112,9 +120,51 @@ class GitLabForge:
         """The verdict as a commit status on the head pipeline, its details in ferrybot's note."""
         link = await self._publish_details(change, result)
         key = StatusKey(change.project, change.head_sha, change.pipeline_id, result.name)
-        return await publish_status(
+        previous = await publish_status(
             self._gl, key, result, link, change.head_branch, self._memory.statuses
         )
+        asked = self._memory.status_checks.get((change.project, change.number), {})
+        for check_id, required in asked.items():
+            await self._answer(change, check_id, required)
+        return previous
+
+    async def answer_external_check(
+        self, change: ChangeRequest, check_id: int, required: frozenset[str]
+    ) -> str:
+        """Answer the status check, and again whenever one of ferrybot's statuses changes."""
+        key = (change.project, change.number)
+        self._memory.status_checks[key] = {
+            **self._memory.status_checks.get(key, {}),
+            check_id: required,
+        }
+        return await self._answer(change, check_id, required)
+
+    async def _answer(self, change: ChangeRequest, check_id: int, required: frozenset[str]) -> str:
+        """`failed` when a ferrybot status on the head failed, `passed` when all succeeded and
+        the `required` ones are there, else `pending`; posted only when the answer changes."""
+        verdict = await self._overall(change, required)
+        remembered = (change.project, change.number, check_id, change.head_sha)
+        if self._memory.status_check_answers.get(remembered) == verdict:
+            return verdict
+        api = f"/projects/{project_path(change.project)}/merge_requests/{change.number}"
+        await self._gl.post(
+            f"{api}/status_check_responses",
+            data={"sha": change.head_sha, "external_status_check_id": check_id, "status": verdict},
+        )
+        self._memory.status_check_answers[remembered] = verdict
+        return verdict
+
+    async def _overall(self, change: ChangeRequest, required: frozenset[str]) -> str:
+        api = f"/projects/{project_path(change.project)}/repository/commits/{change.head_sha}"
+        newest: dict[str, tuple[int, str]] = {}
+        async for status in self._gl.getiter(f"{api}/statuses", {"per_page": "100"}):
+            name = str(status.get("name", ""))
+            if name.startswith("ferrybot/") and int(status["id"]) > newest.get(name, (0, ""))[0]:
+                newest[name] = (int(status["id"]), str(status.get("status")))
+        states = {state for _, state in newest.values()}
+        if states & {"failed", "canceled"}:
+            return "failed"
+        return "passed" if states == {"success"} and required <= newest.keys() else "pending"
 
     async def upsert_note(self, change: ChangeRequest, marker: str, body: str) -> str | None:
         """Keep one ferrybot note carrying `marker`, edited in place; its URL."""
