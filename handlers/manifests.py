@@ -12,11 +12,14 @@ from bot.checks import CheckResult, Conclusion, publish_check
 from bot.commands.framework import PullState
 from bot.commands.rechecks import recheck
 from bot.context import Context
+from bot.forges.port import ChangeRequest, Forge
 from bot.pipeline.dispatch import on
 from handlers.manifest_validation import Finding, supported_versions, validate_manifest
 from schemas.commands_config import ManifestsConfig
 from schemas.config import BotConfig
+from schemas.envelope import Source
 from schemas.github import PullRequestEvent
+from schemas.gitlab import MergeRequestHook
 
 CHECK_NAME = "ferrybot/manifests"
 _YAML = (".yaml", ".yml")
@@ -76,21 +79,54 @@ async def evaluate_manifests(
     gh: GitHubAPI, state: PullState, config: ManifestsConfig
 ) -> CheckResult:
     """Validate every changed YAML file; failures become annotations on file and line."""
-    if config.kubernetes_version not in supported_versions():
-        versions = supported_versions()
-        return CheckResult(
-            CHECK_NAME,
-            Conclusion.FAILURE,
-            "Kubernetes version not supported",
-            f"`manifests.kubernetes_version` is {config.kubernetes_version}; the bundled "
-            f"schemas cover {versions[0]} to {versions[-1]}. Change the setting.",
-        )
+    unsupported = _unsupported_version(config)
+    if unsupported is not None:
+        return unsupported
     files = await changed_yaml(gh, state, config)
+    texts = [
+        (str(item["filename"]), await _blob_text(gh, state, str(item["sha"])))
+        for item in files[: config.max_files]
+    ]
+    return manifests_verdict(texts, len(files), config)
+
+
+async def evaluate_change_manifests(
+    forge: Forge, change: ChangeRequest, config: ManifestsConfig
+) -> CheckResult:
+    """The same verdict through the forge port: files read at the head commit, by SHA."""
+    unsupported = _unsupported_version(config)
+    if unsupported is not None:
+        return unsupported
+    limit = config.max_files + 1000  # enough to count what is skipped
+    paths = [f.path for f in await forge.changed_files(change, limit) if not f.removed]
+    paths = [path for path in paths if wanted(path, config)]
+    texts = [
+        (path, await forge.read_file(change.project, path, change.head_sha))
+        for path in paths[: config.max_files]
+    ]
+    return manifests_verdict(texts, len(paths), config)
+
+
+def _unsupported_version(config: ManifestsConfig) -> CheckResult | None:
+    if config.kubernetes_version in supported_versions():
+        return None
+    versions = supported_versions()
+    return CheckResult(
+        CHECK_NAME,
+        Conclusion.FAILURE,
+        "Kubernetes version not supported",
+        f"`manifests.kubernetes_version` is {config.kubernetes_version}; the bundled "
+        f"schemas cover {versions[0]} to {versions[-1]}. Change the setting.",
+    )
+
+
+def manifests_verdict(
+    texts: list[tuple[str, str | None]], total: int, config: ManifestsConfig
+) -> CheckResult:
+    """The verdict on the files read (path, text or None when not UTF-8) of `total` changed."""
     annotations: list[dict[str, Any]] = []
     failed_files: list[str] = []
-    for item in files[: config.max_files]:
-        path = str(item["filename"])
-        text = await _blob_text(gh, state, str(item["sha"]))
+    for path, text in texts:
         findings = (
             [Finding(1, "not UTF-8 text")]
             if text is None
@@ -99,9 +135,9 @@ async def evaluate_manifests(
         if any(f.level == "failure" for f in findings):
             failed_files.append(path)
         annotations.extend(_annotation(path, finding) for finding in findings)
-    skipped = len(files) - min(len(files), config.max_files)
+    skipped = total - len(texts)
     note = f"\n\n{skipped} more files were not read (`manifests.max_files`)." if skipped else ""
-    checked = min(len(files), config.max_files)
+    checked = len(texts)
     if failed_files:
         listing = "\n".join(f"- `{path}`" for path in failed_files)
         return CheckResult(
@@ -121,16 +157,15 @@ async def evaluate_manifests(
     )
 
 
-def applies(state: PullState, config: ManifestsConfig) -> bool:
-    """True when the repository is one of the configured GitOps repositories."""
-    name = f"{state.owner}/{state.repo}".lower()
-    return name in (repo.lower() for repo in config.repositories)
+def applies(project: str, config: ManifestsConfig) -> bool:
+    """True when the repository (or GitLab project) is one of the configured GitOps ones."""
+    return project.lower() in (repo.lower() for repo in config.repositories)
 
 
 @recheck(CHECK_NAME)
 async def publish_manifests(ctx: Context, state: PullState, config: BotConfig) -> None:
     """Publish the manifests verdict on the head SHA, for configured repositories only."""
-    if not applies(state, config.manifests):
+    if not applies(f"{state.owner}/{state.repo}", config.manifests):
         return
     result = await evaluate_manifests(ctx.gh, state, config.manifests)
     previous = await publish_check(
@@ -145,7 +180,23 @@ async def manifests_check(ctx: Context) -> None:
     """Validate the pull request's changed manifests on each new head."""
     event = ctx.event(PullRequestEvent)
     owner, repo, pr = event.repository.owner_login, event.repository.name, event.pull_request
-    if not applies(PullState(owner, repo, pr, set()), ctx.config.manifests):
+    if not applies(f"{owner}/{repo}", ctx.config.manifests):
         return  # no contents request for the many repositories that are not GitOps ones
     config = (await ctx.repo_config(owner, repo)).config
     await publish_manifests(ctx, PullState(owner, repo, pr, set(pr.label_names)), config)
+
+
+@on("merge_request.open", "merge_request.reopen", "merge_request.update", source=Source.GITLAB)
+async def change_manifests_check(ctx: Context) -> None:
+    """Validate a GitLab merge request's changed manifests on each new head."""
+    hook = ctx.event(MergeRequestHook)
+    config = ctx.config.manifests
+    if not applies(hook.project.path_with_namespace, config):
+        return
+    if ctx.envelope.action == "update" and hook.object_attributes.oldrev is None:
+        return  # a title or label edit: the files, and so the verdict, are unchanged
+    forge = ctx.change_forge
+    change = await ctx.change()
+    result = await evaluate_change_manifests(forge, change, config)
+    await forge.set_check(change, result)
+    ctx.log.debug("manifests.published", conclusion=result.conclusion.value, sha=change.head_sha)

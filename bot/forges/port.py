@@ -51,6 +51,14 @@ class ChangeRequest:
 
 
 @dataclass(frozen=True)
+class ChangedFile:
+    """A path a change touches, and whether the change removes it."""
+
+    path: str
+    removed: bool = False
+
+
+@dataclass(frozen=True)
 class Person:
     """Someone on a forge: the login, and GitLab's numeric id (roles are asked by id there)."""
 
@@ -89,6 +97,14 @@ class Forge(Protocol):
 
     async def changed_paths(self, change: ChangeRequest, limit: int) -> list[str]:
         """The paths the change touches, at most `limit`."""
+        ...
+
+    async def changed_files(self, change: ChangeRequest, limit: int) -> list[ChangedFile]:
+        """The files the change touches (new paths of renames), at most `limit`."""
+        ...
+
+    async def read_file(self, project: str, path: str, ref: str) -> str | None:
+        """A file's text at `ref` (a commit SHA for a change's own content), or None."""
         ...
 
     async def approvers(self, change: ChangeRequest) -> list[Person]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,13 @@ from bot.forges.gitlab.notes import (
 )
 from bot.forges.gitlab.statuses import StatusKey, StatusMemory, publish_status
 from bot.forges.gitlab.subjects import merge_request_in_subject
-from bot.forges.port import ChangeProposal, ChangeRequest, Person, ProposalOutcome
+from bot.forges.port import (
+    ChangedFile,
+    ChangeProposal,
+    ChangeRequest,
+    Person,
+    ProposalOutcome,
+)
 from bot.github.limits import fit
 from bot.lru_cache import LRUCache
 from bot.pipeline.retry import PermanentError, TransientError
@@ -183,14 +189,27 @@ class GitLabForge:
     async def changed_paths(self, change: ChangeRequest, limit: int) -> list[str]:
         """The paths the merge request touches (both sides of a rename), at most `limit`."""
         paths: list[str] = []
-        path = f"/projects/{project_path(change.project)}/merge_requests/{change.number}/diffs"
-        async for diff in self._gl.getiter(path, {"per_page": "100"}):
+        async for diff in self._diffs(change):
             for name in dict.fromkeys((diff.get("old_path"), diff.get("new_path"))):
                 if isinstance(name, str) and name not in paths:
                     paths.append(name)
             if len(paths) >= limit:
                 return paths[:limit]
         return paths
+
+    async def changed_files(self, change: ChangeRequest, limit: int) -> list[ChangedFile]:
+        """The merge request's files by their new path; deleted ones say so."""
+        files: list[ChangedFile] = []
+        async for diff in self._diffs(change):
+            if isinstance(diff.get("new_path"), str):
+                files.append(ChangedFile(diff["new_path"], bool(diff.get("deleted_file"))))
+            if len(files) >= limit:
+                break
+        return files
+
+    def _diffs(self, change: ChangeRequest) -> AsyncIterator[dict[str, Any]]:
+        path = f"/projects/{project_path(change.project)}/merge_requests/{change.number}/diffs"
+        return self._gl.getiter(path, {"per_page": "100"})
 
     async def approvers(self, change: ChangeRequest) -> list[Person]:
         """Who approved the merge request in GitLab (the approvals API, all tiers)."""
