@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -17,13 +19,14 @@ from bot.commands.labels import add_labels, remove_label
 from bot.commands.rechecks import recheck
 from bot.context import Context
 from bot.forges.github.changes import change_from_pull
-from bot.forges.port import ChangeRequest
+from bot.forges.port import ChangeRequest, Forge
 from bot.pipeline.dispatch import on
 from bot.promotion.markdown import cell
 from bot.repo_config import report_problem
 from schemas.config import BotConfig, PolicyConfig
 from schemas.envelope import Source
 from schemas.github import PullRequestEvent
+from schemas.gitlab import MergeRequestHook
 
 CHECK_NAME = "ferrybot/policy"
 SIZE_PREFIX = "size/"
@@ -157,14 +160,36 @@ async def apply_size_label(ctx: Context, state: PullState, policy: PolicyConfig)
     pull = state.pull
     if not policy.size_labels or pull.additions is None or pull.deletions is None:
         return
-    wanted = size_label(pull.additions + pull.deletions, policy)
-    for label in sorted(state.labels):
-        if label.startswith(SIZE_PREFIX) and label != wanted:
-            await remove_label(ctx.gh, state.owner, state.repo, state.number, label)
-            state.labels.discard(label)
-    if wanted not in state.labels:
+    stale, wanted = size_label_changes(state.labels, pull.additions + pull.deletions, policy)
+    for label in stale:
+        await remove_label(ctx.gh, state.owner, state.repo, state.number, label)
+        state.labels.discard(label)
+    if wanted is not None:
         await add_labels(ctx.gh, state.owner, state.repo, state.number, [wanted])
         state.labels.add(wanted)
+
+
+def size_label_changes(
+    labels: Iterable[str], changed_lines: int, policy: PolicyConfig
+) -> tuple[list[str], str | None]:
+    """The size labels to remove, and the one to add (None when it is on already)."""
+    wanted = size_label(changed_lines, policy)
+    stale = sorted(label for label in labels if label.startswith(SIZE_PREFIX) and label != wanted)
+    return stale, None if wanted in labels else wanted
+
+
+async def apply_change_size_label(
+    forge: Forge, change: ChangeRequest, policy: PolicyConfig
+) -> ChangeRequest:
+    """The same on a change behind the port, counting its lines from the forge's diffs."""
+    additions, deletions = await forge.line_counts(change)
+    stale, wanted = size_label_changes(change.labels, additions + deletions, policy)
+    for label in stale:
+        await forge.remove_label(change, label)
+    if wanted is not None:
+        await forge.add_labels(change, [wanted])
+    labels = (change.labels - set(stale)) | ({wanted} if wanted else set())
+    return dataclasses.replace(change, labels=labels, additions=additions, deletions=deletions)
 
 
 @recheck(CHECK_NAME, on_labels=True)
@@ -221,6 +246,11 @@ async def change_policy_check(ctx: Context) -> None:
     forge = ctx.change_forge
     change = await ctx.change()
     policy = ctx.config.policy
+    hook = ctx.event(MergeRequestHook)
+    new_head = ctx.envelope.action in ("open", "reopen") or hook.object_attributes.oldrev
+    if policy.size_labels and new_head:
+        # Only a new head changes the size; the echo of ferrybot's own label is an `update`.
+        change = await apply_change_size_label(forge, change, policy)
     pr = None
     if policy.rules:
         pr = change_variable(change, await forge.changed_paths(change, 3000))

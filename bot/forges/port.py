@@ -99,6 +99,10 @@ class Forge(Protocol):
         """The paths the change touches, at most `limit`."""
         ...
 
+    async def line_counts(self, change: ChangeRequest) -> tuple[int, int]:
+        """Lines the change adds and deletes."""
+        ...
+
     async def changed_files(self, change: ChangeRequest, limit: int) -> list[ChangedFile]:
         """The files the change touches (new paths of renames), at most `limit`."""
         ...

@@ -207,6 +207,20 @@ class GitLabForge:
                 break
         return files
 
+    async def line_counts(self, change: ChangeRequest) -> tuple[int, int]:
+        """Added and deleted lines, counted in the diffs (GitLab's events carry no counts).
+
+        GitLab's `diff` holds hunks only (from `@@`), no `---`/`+++` file headers.
+        """
+        added = deleted = 0
+        async for diff in self._diffs(change):
+            for line in str(diff.get("diff") or "").splitlines():
+                if line.startswith("+"):
+                    added += 1
+                elif line.startswith("-"):
+                    deleted += 1
+        return added, deleted
+
     def _diffs(self, change: ChangeRequest) -> AsyncIterator[dict[str, Any]]:
         path = f"/projects/{project_path(change.project)}/merge_requests/{change.number}/diffs"
         return self._gl.getiter(path, {"per_page": "100"})
