@@ -68,6 +68,23 @@ async def test_a_verdict_is_a_status_on_the_head_pipeline_linking_to_its_details
     assert "`ferrybot/policy`: Policy not met: title" in note["body"]
 
 
+async def test_a_merge_request_pipeline_takes_the_status_too(
+    fake_gitlab: FakeGitLab, session: aiohttp.ClientSession
+) -> None:
+    """With merge-request pipelines (ref refs/merge-requests/<iid>/head) the status lands on
+    that pipeline: no branch ref is sent beside its id."""
+    seeded(fake_gitlab)
+    mr = fake_gitlab.add_merge_request(
+        PROJECT, source_branch="mr-pipelines", author="alice", pipeline_source="merge_request_event"
+    )
+    forge = forge_for(fake_gitlab, session)
+    change = await forge.get_change(PROJECT, mr.iid)
+    await forge.set_check(change, verdict(Conclusion.SUCCESS, "Policy satisfied"))
+    [status] = fake_gitlab.statuses(PROJECT, change.head_sha)
+    assert status["pipeline_id"] == mr.head_pipeline_id == change.pipeline_id
+    assert status["ref"] == f"refs/merge-requests/{mr.iid}/head"
+
+
 async def test_an_unchanged_verdict_costs_no_write_even_after_a_restart(
     fake_gitlab: FakeGitLab, session: aiohttp.ClientSession
 ) -> None:

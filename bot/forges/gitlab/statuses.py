@@ -75,12 +75,15 @@ async def publish_status(
         "state": wanted.state,
         "name": key.name,
         "description": wanted.description,
-        "ref": ref,
     }
     if target_url is not None:
         data["target_url"] = target_url
     if key.pipeline_id is not None:
+        # GitLab takes the ref from the pipeline; a merge-request pipeline's is
+        # `refs/merge-requests/<iid>/head`, and a branch name with it is a 404.
         data["pipeline_id"] = key.pipeline_id
+    else:
+        data["ref"] = ref
     try:
         await gl.post(f"/projects/{quote(key.project, safe='')}/statuses/{key.sha}", data=data)
     except BadRequest as exc:
