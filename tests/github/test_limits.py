@@ -12,10 +12,10 @@ import pytest
 from gidgethub.abc import GitHubAPI
 
 from bot.checks import CheckResult, Conclusion, publish_check, publish_status
+from bot.forges.port import ChangeProposal
 from bot.github.limits import fit
 from bot.promotion.gitdata import RepoRef
 from bot.promotion.pulls import open_or_update_pr
-from schemas.pipelines import Stage
 from tests.fakegithub.server import FakeGitHub
 from tests.support.bot import APP_ID, INSTALLATION_ID
 
@@ -151,19 +151,19 @@ async def test_a_promotion_pr_body_over_the_limit_is_opened_fitted_and_left_alon
 ) -> None:
     """A 100k body and a 300-character title open one PR within limits; the same again is a
     no-op, because the fitted text is what gets compared."""
-    fake_github.commit_files("acme", "gitops", "promote", {"values.yaml": "tag: v2\n"})
-    stage = Stage.model_validate(
-        {
-            "name": "prod",
-            "repo": "acme/gitops",
-            "writes": [{"kind": "yaml", "file": "values.yaml", "path": "tag", "value": "{tag}"}],
-        }
-    )
+    head = fake_github.commit_files("acme", "gitops", "promote", {"values.yaml": "tag: v2\n"})
     body = "<!-- ferrybot:promotion -->\n" + "\n".join(f"| tag{n} | value |" for n in range(6000))
-    title = "promote " + "p" * 300
+    proposal = ChangeProposal(
+        source_branch="promote",
+        target_branch="main",
+        title="promote " + "p" * 300,
+        body=body,
+        head_sha=head,
+        labels=("promotion",),
+    )
     gitops = RepoRef("acme", "gitops")
-    first = await open_or_update_pr(gh, gitops, stage, "promote", title, body)
-    second = await open_or_update_pr(gh, gitops, stage, "promote", title, body)
+    first = await open_or_update_pr(gh, gitops, proposal)
+    second = await open_or_update_pr(gh, gitops, proposal)
     assert (first.created, second.created, second.updated) == (True, False, False)
     (pull,) = fake_github.pulls("acme", "gitops")
     assert len(pull.body) <= 65_536 and pull.body.startswith("<!-- ferrybot:promotion -->")
