@@ -1,18 +1,22 @@
-"""`ferrybot/supply-chain` again when a promotion PR's head moves (someone pushed to its branch)."""
+"""`ferrybot/supply-chain` again when a promotion PR's or MR's head moves (a push to its branch)."""
 
 from __future__ import annotations
 
 from bot.context import Context
 from bot.forges.github.changes import change_from_pull
+from bot.forges.port import ChangeRequest
 from bot.pipeline.dispatch import on
 from bot.promotion.candidate import Candidate
 from bot.promotion.engine import gitops_forge, stage_files
-from bot.promotion.lookup import promotion_of
+from bot.promotion.lookup import gitlab_promotion_of, promotion_of
 from bot.promotion.plan import read_deployed
 from bot.promotion.resolve import image_candidate, model_candidate
 from bot.promotion.supply_chain import verify_candidate
 from bot.registry.client import ImageRef
+from schemas.envelope import Source
 from schemas.github import PullRequestEvent
+from schemas.gitlab import MergeRequestHook
+from schemas.pipelines import Pipeline, Stage
 
 
 @on("pull_request.opened", "pull_request.reopened", "pull_request.synchronize")
@@ -23,10 +27,34 @@ async def supply_chain(ctx: Context) -> None:
     if found is None:
         return
     pipeline, stage = found
+    change = change_from_pull(
+        event.repository.owner_login,
+        event.repository.name,
+        event.pull_request,
+        event.pull_request.label_names,
+    )
+    await verify_head(ctx, pipeline, stage, change)
+
+
+@on("merge_request.update", source=Source.GITLAB)
+async def gitlab_supply_chain(ctx: Context) -> None:
+    """The same for a GitLab promotion MR that commits were pushed to (`oldrev` set)."""
+    event = ctx.event(MergeRequestHook)
+    found = gitlab_promotion_of(ctx.config, event)
+    if found is None or event.object_attributes.oldrev is None:
+        return
+    pipeline, stage = found
+    await verify_head(ctx, pipeline, stage, await ctx.change())
+
+
+async def verify_head(
+    ctx: Context, pipeline: Pipeline, stage: Stage, change: ChangeRequest
+) -> None:
+    """Verify what the change's head deploys that the base does not; publish it on the head."""
     if stage.supply_chain is None:
         return
     forge = await gitops_forge(ctx, stage)
-    head = event.pull_request.head.sha
+    head = change.head_sha
     _, head_files = await stage_files(forge, stage, ref=head)
     _, base_files = await stage_files(forge, stage)
     proposed, deployed = read_deployed(stage, head_files), read_deployed(stage, base_files)
@@ -46,11 +74,5 @@ async def supply_chain(ctx: Context) -> None:
     candidate = Candidate(model=model, image=image)
     result = await verify_candidate(ctx, pipeline, stage, candidate, ctx.config.trust)
     assert result is not None
-    change = change_from_pull(
-        event.repository.owner_login,
-        event.repository.name,
-        event.pull_request,
-        event.pull_request.label_names,
-    )
     await forge.set_check(change, result.check(candidate))
     ctx.log.info("supply_chain.published", passed=result.passed, sha=head)
