@@ -18,7 +18,9 @@ from bot.repo_config import effective_config
 from bot.trust.secrets import FileDiff, SecretScan, scan_added_lines
 from schemas.audit import AuditRecord
 from schemas.config import BotConfig
+from schemas.envelope import Source
 from schemas.github import PullRequestEvent
+from schemas.gitlab import MergeRequestHook
 from schemas.trust import SecretsConfig
 
 CHECK_NAME = "ferrybot/secrets"
@@ -132,7 +134,8 @@ async def publish_secrets(ctx: Context, state: PullState, config: BotConfig) -> 
     )
     await announce_new_failure(ctx, state, state.pull.base.repo, result, previous)
     if result.conclusion is not Conclusion.SUCCESS:
-        await _audit(ctx, state, result, scan)
+        reference = f"{state.owner}/{state.repo}#{state.number}"
+        await _audit(ctx, f"github/{reference}", state.head_sha, result, scan)
     ctx.log.info(
         "secrets.scanned",
         conclusion=result.conclusion.value,
@@ -143,18 +146,20 @@ async def publish_secrets(ctx: Context, state: PullState, config: BotConfig) -> 
     )
 
 
-async def _audit(ctx: Context, state: PullState, result: CheckResult, scan: SecretScan) -> None:
+async def _audit(
+    ctx: Context, subject: str, head_sha: str, result: CheckResult, scan: SecretScan
+) -> None:
     # Only findings and partial scans are recorded: a clean scan of every push is noise.
     await ctx.audit(
         AuditRecord(
-            id=f"{ctx.envelope.id}:secrets:{state.owner}/{state.repo}#{state.number}",
+            id=f"{ctx.envelope.id}:secrets:{subject}",
             delivery_id=ctx.envelope.id,
             actor="ferrybot",
             action=f"secrets.{result.conclusion.value}",
-            subject=f"github/{state.owner}/{state.repo}#{state.number}",
+            subject=subject,
             reason=result.title,
             details={
-                "head_sha": state.head_sha,
+                "head_sha": head_sha,
                 "findings": [
                     {"path": f.path, "line": f.line, "rule": f.rule} for f in scan.findings
                 ],
@@ -179,3 +184,25 @@ async def secrets_check(ctx: Context) -> None:
     repo_config = await effective_config(ctx.gh, ctx.config, owner, repo)
     state = PullState(owner, repo, pr, set(pr.label_names))
     await publish_secrets(ctx, state, repo_config.config)
+
+
+@on("merge_request.open", "merge_request.reopen", "merge_request.update", source=Source.GITLAB)
+async def change_secrets_check(ctx: Context) -> None:
+    """Scan a GitLab merge request's added lines on each new head; publish on the head."""
+    settings = ctx.config.secrets
+    hook = ctx.event(MergeRequestHook)
+    if not settings.enabled:
+        return
+    if ctx.envelope.action == "update" and hook.object_attributes.oldrev is None:
+        return  # a title or label edit adds no lines
+    forge = ctx.change_forge
+    change = await ctx.change()
+    diffs = [FileDiff(path, patch) for path, patch in await forge.file_diffs(change, MAX_FILES)]
+    scan = await scan_added_lines(
+        diffs, list(settings.allowlist), settings.max_bytes, settings.max_seconds
+    )
+    result = secrets_result(scan, settings)
+    await forge.set_check(change, result)
+    if result.conclusion is not Conclusion.SUCCESS:
+        await _audit(ctx, ctx.envelope.subject, change.head_sha, result, scan)
+    ctx.log.info("secrets.scanned", conclusion=result.conclusion.value, sha=change.head_sha)

@@ -99,6 +99,11 @@ class Forge(Protocol):
         """The paths the change touches, at most `limit`."""
         ...
 
+    async def file_diffs(self, change: ChangeRequest, limit: int) -> list[tuple[str, str | None]]:
+        """(path, unified-diff hunks) of the files the change adds or modifies; None when the
+        forge sends no diff for a file (too large, binary)."""
+        ...
+
     async def line_counts(self, change: ChangeRequest) -> tuple[int, int]:
         """Lines the change adds and deletes."""
         ...

@@ -207,6 +207,20 @@ class GitLabForge:
                 break
         return files
 
+    async def file_diffs(self, change: ChangeRequest, limit: int) -> list[tuple[str, str | None]]:
+        """The MR's added and modified files with their hunks; GitLab collapses or cuts large
+        diffs (`too_large`, `collapsed`), which then count as not read."""
+        files: list[tuple[str, str | None]] = []
+        async for diff in self._diffs(change):
+            if diff.get("deleted_file") or not isinstance(diff.get("new_path"), str):
+                continue
+            whole = not (diff.get("too_large") or diff.get("collapsed"))
+            patch = diff.get("diff") if whole and isinstance(diff.get("diff"), str) else None
+            files.append((diff["new_path"], patch))
+            if len(files) >= limit:
+                break
+        return files
+
     async def line_counts(self, change: ChangeRequest) -> tuple[int, int]:
         """Added and deleted lines, counted in the diffs (GitLab's events carry no counts).
 
