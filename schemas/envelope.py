@@ -70,6 +70,25 @@ class Envelope(BaseModel):
             body = json.dumps(self.payload, separators=(",", ":")).encode()
         return WIRE_V2 + self.model_dump_json(exclude={"payload"}).encode() + b"\n" + body
 
+    @staticmethod
+    def peek(raw: bytes) -> tuple[str, str] | None:
+        """(source, event) from a wire-2 envelope's header line, its body left unparsed.
+
+        None for anything else (version 1, a header that is not what `to_bytes` writes):
+        the caller then reads the whole envelope, and gets its error if it has one.
+        """
+        end = raw.find(b"\n", len(WIRE_V2)) if raw.startswith(WIRE_V2) else -1
+        if end < 0:
+            return None
+        try:
+            fields = json_codec.loads(raw[len(WIRE_V2) : end])
+        except ValueError:
+            return None
+        if not isinstance(fields, dict):
+            return None
+        source, event = fields.get("source"), fields.get("event")
+        return (source, event) if isinstance(source, str) and isinstance(event, str) else None
+
     @classmethod
     def from_bytes(cls, raw: bytes) -> Envelope:
         """Parse a Kafka message value, in either wire format; ValueError if it is neither."""
