@@ -64,7 +64,7 @@ class CheckResult:
             "title": fit(self.title, CHECK_TITLE),
             "summary": fit(self.summary, CHECK_SUMMARY, in_bytes=True),
         }
-        text = _text_and_listing(self.text or "", self.annotations[ANNOTATIONS_PER_REQUEST:])
+        text = text_and_listing(self.text or "", self.annotations[ANNOTATIONS_PER_REQUEST:])
         if text:
             output["text"] = text
         if shown:
@@ -84,8 +84,8 @@ def _fitted_annotation(annotation: dict[str, Any]) -> dict[str, Any]:
     return fitted
 
 
-def _text_and_listing(text: str, rest: list[dict[str, Any]]) -> str:
-    """The run's text, then the annotations GitHub would not take, one plain line each."""
+def text_and_listing(text: str, rest: list[dict[str, Any]]) -> str:
+    """The text, then the findings not shown as annotations, one plain line each (fenced)."""
     if not rest:
         return fit(text, CHECK_TEXT, in_bytes=True)
     lines = "\n".join(

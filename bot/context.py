@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from gidgethub.abc import GitHubAPI
 from pydantic import BaseModel, ValidationError
 
 from bot.check_runs import CheckRunScope
+from bot.forges.port import ChangeRequest, Forge
 from bot.ledger.store import LedgerStore
 from bot.pipeline.retry import PermanentError
 from bot.promotion.sources import ArtifactSources
@@ -19,6 +20,9 @@ from schemas.audit import AuditRecord
 from schemas.config import BotConfig
 from schemas.envelope import Envelope, payload_dict
 from schemas.notification import Notification
+
+if TYPE_CHECKING:
+    from bot.forges.directory import Forges
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -39,6 +43,10 @@ class Context:
     bot_login: str | None = None
     repo_configs: RepoConfigCache | None = None
     ledger: LedgerStore | None = None
+    # The forge the event came from, behind the port (GitLab events; GitHub's use `gh`).
+    forge: Forge | None = None
+    # Every forge's adapter, for engines that act on a repository the event is not from.
+    forges: Forges | None = None
     _parsed: dict[type[BaseModel], BaseModel] = field(default_factory=dict, repr=False)
 
     @property
@@ -59,6 +67,20 @@ class Context:
         if self.repo_configs is None:
             return await effective_config(self.gh, self.config, owner, repo)
         return await self.repo_configs.get(self.gh, self.config, owner, repo)
+
+    @property
+    def change_forge(self) -> Forge:
+        """The event's forge, for handlers registered only for events that have one."""
+        if self.forge is None:
+            raise PermanentError(f"no forge client for a {self.envelope.source} event")
+        return self.forge
+
+    async def change(self) -> ChangeRequest:
+        """The pull or merge request the event is about, as its forge holds it now."""
+        named = self.change_forge.change_of(self.envelope)
+        if named is None:
+            raise PermanentError(f"{self.envelope.name} names no merge or pull request")
+        return await self.change_forge.get_change(*named)
 
     def caused_by_bot(self, login: str) -> bool:
         """True when `login` is this bot's own GitHub identity (its writes echo as webhooks)."""

@@ -262,6 +262,21 @@ class Settings(BaseSettings):
         description="Comma-separated Standard Webhooks signing secrets (`whsec_...`) of GitLab "
         "19 webhooks; when set, every GitLab delivery must carry a valid webhook-signature.",
     )
+    gitlab_url: str = Field(
+        default="https://gitlab.com",
+        description="GitLab base URL (the API is at /api/v4 below it); for a self-managed "
+        "instance under a path, e.g. https://example.com/gitlab.",
+    )
+    gitlab_token: SecretStr | None = Field(
+        default=None,
+        description="A GitLab project, group or personal access token with the `api` scope, "
+        "of a user with at least the Developer role. Unset: GitLab events are handled in dry run.",
+    )
+    gitlab_status_check_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated shared secrets of GitLab external status checks pointed at "
+        "/webhooks/gitlab/status-checks (Ultimate). Unset: that endpoint refuses every request.",
+    )
     mlflow_timestamp_tolerance_seconds: int = Field(
         default=300,
         ge=1,
@@ -429,6 +444,7 @@ class Settings(BaseSettings):
         "mlflow_webhook_secrets",
         "gitlab_webhook_tokens",
         "gitlab_signing_secrets",
+        "gitlab_status_check_secrets",
         "alertmanager_tokens",
         "argocd_webhook_tokens",
         "flux_webhook_secrets",
@@ -446,7 +462,7 @@ class Settings(BaseSettings):
         # `INFO` and `info` mean the same; anything else is refused by the enum.
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("github_api_url")
+    @field_validator("github_api_url", "gitlab_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -508,6 +524,11 @@ class Settings(BaseSettings):
         return self.github_app_id is not None or self.github_token is not None
 
     @property
+    def gitlab_dry_run(self) -> bool:
+        """Dry run for GitLab: when asked, or when no GitLab token is configured."""
+        return self.dry_run if self.dry_run is not None else self.gitlab_token is None
+
+    @property
     def effective_dry_run(self) -> bool:
         """Dry run when asked, or when there is no way to authenticate to GitHub."""
         return self.dry_run if self.dry_run is not None else not self.has_github_credentials
@@ -526,6 +547,7 @@ class Settings(BaseSettings):
         secrets += [s.get_secret_value() for s in self.mlflow_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.gitlab_webhook_tokens]
         secrets += [s.get_secret_value() for s in self.gitlab_signing_secrets]
+        secrets += [s.get_secret_value() for s in self.gitlab_status_check_secrets]
         secrets += [s.get_secret_value() for s in self.argocd_webhook_tokens]
         secrets += [s.get_secret_value() for s in self.flux_webhook_secrets]
         secrets += [s.get_secret_value() for s in self.registry_webhook_tokens.values()]
@@ -536,6 +558,7 @@ class Settings(BaseSettings):
         secrets += self.bot.notifications.secret_values()
         for value in (
             self.github_token,
+            self.gitlab_token,
             self.github_private_key,
             self.kafka_sasl_password,
             self.dockerhub_url_token,

@@ -6,7 +6,7 @@ from bot.context import Context
 from bot.evaluation.cycle import close_cycle
 from bot.evaluation.reactions import react
 from bot.pipeline.dispatch import on
-from bot.promotion.engine import stage_files
+from bot.promotion.engine import gitops_forge, stage_files
 from bot.promotion.lookup import promotion_of
 from bot.promotion.plan import read_deployed
 from schemas.alertmanager import AlertDelivery
@@ -30,5 +30,5 @@ async def retraining_cycle(ctx: Context) -> None:
     pipeline, stage = found
     if pipeline.retrain is None:
         return
-    _, files = await stage_files(ctx.gh, stage)
+    _, files = await stage_files(await gitops_forge(ctx, stage), stage)
     await close_cycle(ctx, pipeline, stage, read_deployed(stage, files).label)

@@ -17,10 +17,13 @@ from bot.commands.rechecks import recheck, refresh_label_checks
 from bot.context import Context
 from bot.github.limits import COMMENT_BODY, fit
 from bot.pipeline.dispatch import on
+from schemas.commands_config import PermissionLevel
 from schemas.config import BotConfig
 from schemas.github import LabeledEvent, PullRequestEvent, SynchronizeEvent
 
 CHECK_NAME = "ferrybot/approval"
+# Who approves by default (`/approve` on GitHub, GitLab's own approvals): maintainers.
+APPROVE_PERMISSION = PermissionLevel.MAINTAIN
 _MARKER = re.compile(r"<!-- ferrybot:approval (\{[^\n]*?\}) -->")
 
 

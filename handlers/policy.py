@@ -16,10 +16,13 @@ from bot.commands.framework import PullState
 from bot.commands.labels import add_labels, remove_label
 from bot.commands.rechecks import recheck
 from bot.context import Context
+from bot.forges.github.changes import change_from_pull
+from bot.forges.port import ChangeRequest
 from bot.pipeline.dispatch import on
 from bot.promotion.markdown import cell
 from bot.repo_config import report_problem
 from schemas.config import BotConfig, PolicyConfig
+from schemas.envelope import Source
 from schemas.github import PullRequestEvent
 
 CHECK_NAME = "ferrybot/policy"
@@ -35,18 +38,26 @@ def pr_variable(
     state: PullState, labels: list[str], changed_files: list[str] | None = None
 ) -> dict[str, Any]:
     """The pull request as the CEL variable `pr`."""
-    pull = state.pull
-    additions, deletions = pull.additions or 0, pull.deletions or 0
+    return change_variable(
+        change_from_pull(state.owner, state.repo, state.pull, labels), changed_files
+    )
+
+
+def change_variable(
+    change: ChangeRequest, changed_files: list[str] | None = None
+) -> dict[str, Any]:
+    """A pull or merge request as the CEL variable `pr` (GitLab's events carry no line counts)."""
+    additions, deletions = change.additions or 0, change.deletions or 0
     return {
-        "title": pull.title,
-        "labels": labels,
+        "title": change.title,
+        "labels": sorted(change.labels),
         "changed_files": changed_files or [],
         "additions": additions,
         "deletions": deletions,
         "size": additions + deletions,
-        "author": pull.user.login,
-        "base": pull.base.ref,
-        "draft": pull.draft,
+        "author": change.author,
+        "base": change.target_branch,
+        "draft": change.draft,
     }
 
 
@@ -192,6 +203,30 @@ async def policy_check(ctx: Context) -> None:
     repo_config = await ctx.repo_config(owner, repo)
     state = PullState(owner, repo, pr, set(pr.label_names))
     await publish_policy(ctx, state, repo_config.config)
+
+
+@on(
+    "merge_request.open",
+    "merge_request.reopen",
+    "merge_request.update",
+    source=Source.GITLAB,
+    coalesce=True,
+)
+async def change_policy_check(ctx: Context) -> None:
+    """Publish the policy verdict on a merge request's head commit, through the forge port.
+
+    The merge request is read as it is now, so a redelivered or superseded event publishes
+    the current verdict, and a status that already says it costs no write.
+    """
+    forge = ctx.change_forge
+    change = await ctx.change()
+    policy = ctx.config.policy
+    pr = None
+    if policy.rules:
+        pr = change_variable(change, await forge.changed_paths(change, 3000))
+    result = evaluate_policy(change.title, sorted(change.labels), policy, pr)
+    await forge.set_check(change, result)
+    ctx.log.debug("policy.published", conclusion=result.conclusion.value, sha=change.head_sha)
 
 
 @on("pull_request.opened", "pull_request.synchronize")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.checks import publish_check
 from bot.context import Context
+from bot.forges.github.changes import change_from_pull
 from bot.pipeline.dispatch import on
 from bot.promotion.candidate import Candidate
-from bot.promotion.engine import gitops_client, stage_files
-from bot.promotion.gitdata import RepoRef
+from bot.promotion.engine import gitops_forge, stage_files
 from bot.promotion.lookup import promotion_of
 from bot.promotion.plan import read_deployed
 from bot.promotion.resolve import image_candidate, model_candidate
@@ -26,10 +25,10 @@ async def supply_chain(ctx: Context) -> None:
     pipeline, stage = found
     if stage.supply_chain is None:
         return
-    gh = await gitops_client(ctx, stage)
+    forge = await gitops_forge(ctx, stage)
     head = event.pull_request.head.sha
-    _, head_files = await stage_files(gh, stage, ref=head)
-    _, base_files = await stage_files(gh, stage)
+    _, head_files = await stage_files(forge, stage, ref=head)
+    _, base_files = await stage_files(forge, stage)
     proposed, deployed = read_deployed(stage, head_files), read_deployed(stage, base_files)
     model = image = None
     if pipeline.model is not None and proposed.version and proposed.version != deployed.version:
@@ -47,6 +46,11 @@ async def supply_chain(ctx: Context) -> None:
     candidate = Candidate(model=model, image=image)
     result = await verify_candidate(ctx, pipeline, stage, candidate, ctx.config.trust)
     assert result is not None
-    repo = RepoRef.parse(stage.repo)
-    await publish_check(gh, repo.owner, repo.name, head, result.check(candidate))
+    change = change_from_pull(
+        event.repository.owner_login,
+        event.repository.name,
+        event.pull_request,
+        event.pull_request.label_names,
+    )
+    await forge.set_check(change, result.check(candidate))
     ctx.log.info("supply_chain.published", passed=result.passed, sha=head)

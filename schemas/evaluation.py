@@ -6,9 +6,17 @@ import re
 from enum import StrEnum
 from fnmatch import fnmatchcase
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-_REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
+from schemas.forges import ForgeKind, repository_path
+
 _LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]{0,100}", re.ASCII)
 
 
@@ -96,9 +104,16 @@ class AlertRule(_Strict):
 
 
 class RetrainConfig(_Strict):
-    """The training workflow: `workflow_dispatch` of a workflow file, or `repository_dispatch`."""
+    """The training run: on GitHub `workflow_dispatch` of a workflow file or a
+    `repository_dispatch`; on GitLab a pipeline on `ref` with FERRYBOT_* variables."""
 
-    repo: str = Field(description="`owner/name` of the repository with the training workflow.")
+    forge: ForgeKind = Field(
+        default=ForgeKind.GITHUB, description="Where the training repository lives."
+    )
+    repo: str = Field(
+        description="The repository with the training workflow or pipeline: `owner/name` on "
+        "GitHub, the project's path on GitLab."
+    )
     workflow: str | None = Field(
         default=None, description="Workflow file name (e.g. `retrain.yml`) for workflow_dispatch."
     )
@@ -114,10 +129,8 @@ class RetrainConfig(_Strict):
 
     @field_validator("repo")
     @classmethod
-    def _repo(cls, value: str) -> str:
-        if not _REPO.fullmatch(value) or ".." in value:
-            raise ValueError("repo is `owner/name`")
-        return value
+    def _repo(cls, value: str, info: ValidationInfo) -> str:
+        return repository_path(value, info.data.get("forge"))
 
     @field_validator("workflow")
     @classmethod
@@ -142,6 +155,10 @@ class RetrainConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> RetrainConfig:
+        if self.forge is ForgeKind.GITLAB:
+            if self.workflow is not None or self.event_type is not None:
+                raise ValueError("on GitLab, retrain runs a pipeline on `ref`: drop `workflow`")
+            return self
         if (self.workflow is None) == (self.event_type is None):
             raise ValueError("retrain needs exactly one of `workflow` and `event_type`")
         return self

@@ -6,7 +6,14 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.gitops.identifiers import (
     InvalidIdentifier,
@@ -20,10 +27,10 @@ from bot.gitops.identifiers import (
 from bot.gitops.templates import TemplateError, template_placeholders
 from bot.gitops.yamlpath import parse_path
 from schemas.evaluation import AlertRule, Reaction, RetrainConfig
+from schemas.forges import ForgeKind, repository_path
 from schemas.rules import GateRule
 from schemas.trust import SupplyChainPolicy
 
-_REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", re.ASCII)
 _TEAM = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
 _SEMVER_CLAUSE = re.compile(r"(>=|<=|>|<|==)\s*v?\d+(\.\d+){0,2}", re.ASCII)
@@ -197,7 +204,15 @@ class Stage(_Strict):
     """One environment: the GitOps repository, the files and places to write, who approves."""
 
     name: str
-    repo: str = Field(description="`owner/name` of the GitOps repository.")
+    forge: ForgeKind = Field(
+        default=ForgeKind.GITHUB,
+        description="Where the GitOps repository lives: `github` or `gitlab` "
+        "(FERRYBOT_GITLAB_URL names the instance).",
+    )
+    repo: str = Field(
+        description="The GitOps repository: `owner/name` on GitHub, the project's full path "
+        "(`group/subgroup/project`) on GitLab."
+    )
     branch: str = Field(default="main", description="Base branch the promotion PR targets.")
     writes: list[Write] = Field(min_length=1)
     auto: bool = Field(
@@ -235,10 +250,8 @@ class Stage(_Strict):
 
     @field_validator("repo")
     @classmethod
-    def _repo(cls, value: str) -> str:
-        if not _REPO.fullmatch(value) or ".." in value:
-            raise ValueError("repo is `owner/name`")
-        return value
+    def _repo(cls, value: str, info: ValidationInfo) -> str:
+        return repository_path(value, info.data.get("forge"))
 
     @field_validator("branch")
     @classmethod

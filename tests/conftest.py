@@ -4,6 +4,7 @@ from __future__ import annotations
 
 pytest_plugins = [
     "tests.fakegithub.fixture",
+    "tests.fakegitlab.fixture",
     "tests.support.broker",
     "tests.support.mlflow",
     "tests.support.postgres",

@@ -15,8 +15,8 @@ import jwt
 import pytest
 
 from tests.fakegithub import FakeGitHub, Violation
-from tests.fakegithub.fixture import fail_on_violations
 from tests.fakegithub.state import Issue
+from tests.support.violations import fail_on_violations
 
 OWNER, REPO = "acme", "app"
 API = f"/repos/{OWNER}/{REPO}"
@@ -978,10 +978,10 @@ def test_every_listed_operation_has_a_handler() -> None:
 def test_fixture_teardown_fails_on_violations() -> None:
     """A recorded violation fails the test at fixture teardown; an empty list passes."""
     fake = FakeGitHub()
-    fail_on_violations(fake)
+    fail_on_violations(fake.violations, "GitHub", "fake_github")
     fake.record_violation(Violation("GET", "/nope", ("no operation",)))
     with pytest.raises(pytest.fail.Exception, match="GET /nope: no operation"):
-        fail_on_violations(fake)
+        fail_on_violations(fake.violations, "GitHub", "fake_github")
 
 
 def test_expect_violations_requires_one() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.context import Context
-from bot.evaluation.markers import read_marker, ref_name, write_marker
-from bot.evaluation.retrain import training_client
-from bot.promotion.gitdata import RepoRef
+from bot.evaluation.markers import ref_name
+from bot.evaluation.training import training_repository
 from schemas.audit import AuditRecord
 from schemas.pipelines import Pipeline, Stage
 
@@ -30,10 +29,9 @@ async def close_cycle(ctx: Context, pipeline: Pipeline, stage: Stage, promoted: 
     """Audit the cycle when `promoted` (now merged to `stage`) is newer than what was retrained."""
     if pipeline.retrain is None:
         return False
-    gh = await training_client(ctx, pipeline.retrain)
-    repo = RepoRef.parse(pipeline.retrain.repo)
+    training = await training_repository(ctx, pipeline.retrain)
     last = ref_name(pipeline.name, "last")
-    marker = await read_marker(gh, repo, last)
+    marker = await training.read_marker(last)
     if marker is None or marker.completed_at or marker.stage != stage.name:
         return False
     if not is_newer(promoted, marker.version):
@@ -66,6 +64,6 @@ async def close_cycle(ctx: Context, pipeline: Pipeline, stage: Stage, promoted: 
         )
     )
     # After the audit: a crash in between re-audits under the same id, which readers dedupe.
-    await write_marker(gh, repo, pipeline.retrain.ref, [last], marker.completed(now, promoted))
+    await training.write_marker([last], marker.completed(now, promoted))
     ctx.log.info("retrain.cycle_completed", pipeline=pipeline.name, seconds=seconds)
     return True

@@ -19,7 +19,7 @@ from bot.promotion import gitdata
 from bot.promotion.gitdata import RepoRef
 
 PREFIX = "ferrybot/retrain"
-_HEADER = "ferrybot retraining marker"
+MARKER_HEADER = "ferrybot retraining marker"
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,16 @@ async def read_marker(gh: GitHubAPI, repo: RepoRef, name: str) -> Marker | None:
             return None
         raise
     commit = await gh.getitem(f"{repo.api}/git/commits/{ref['object']['sha']}")
-    _, _, body = str(commit.get("message", "")).partition("\n\n")
+    return parse_marker(str(commit.get("message", "")), f"{repo}: the ref refs/{name}")
+
+
+def parse_marker(message: str, where: str) -> Marker:
+    """The marker in a commit or tag message (a header line, a blank line, the JSON)."""
+    _, _, body = message.partition("\n\n")
     try:
         return Marker(**json.loads(body))
     except (ValueError, TypeError):
-        raise PermanentError(
-            f"{repo}: refs/{name} is not a ferrybot marker; delete the ref to reset it"
-        ) from None
+        raise PermanentError(f"{where} is not a ferrybot marker; delete it to reset it") from None
 
 
 async def write_marker(
@@ -79,7 +82,9 @@ async def write_marker(
     if head is None:
         raise PermanentError(f"{repo} has no branch {branch}; fix the pipeline's `retrain.ref`")
     tree = await gitdata.commit_tree(gh, repo, head)
-    message = f"{_HEADER}: {marker.pipeline} {marker.episode}\n\n{json.dumps(asdict(marker))}\n"
+    message = (
+        f"{MARKER_HEADER}: {marker.pipeline} {marker.episode}\n\n{json.dumps(asdict(marker))}\n"
+    )
     commit = await gh.post(
         f"{repo.api}/git/commits", data={"message": message, "tree": tree, "parents": []}
     )

@@ -5,15 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from gidgethub.abc import GitHubAPI
-
 from bot.context import Context
-from bot.evaluation.dispatch import TrainingRequest, dispatch_training
-from bot.evaluation.markers import Marker, read_marker, ref_name, write_marker
-from bot.promotion.engine import gitops_client, stage_files
-from bot.promotion.gitdata import RepoRef
+from bot.evaluation.dispatch import TrainingRequest
+from bot.evaluation.markers import Marker, ref_name
+from bot.evaluation.training import training_repository
+from bot.promotion.engine import gitops_forge, stage_files
 from bot.promotion.plan import read_deployed
-from schemas.evaluation import RetrainConfig
 from schemas.pipelines import Pipeline, Stage
 
 
@@ -26,17 +23,9 @@ class RetrainOutcome:
     marker: Marker | None = None
 
 
-async def training_client(ctx: Context, config: RetrainConfig) -> GitHubAPI:
-    """A client for the training repository's installation."""
-    if ctx.sources is None:
-        return ctx.gh
-    repo = RepoRef.parse(config.repo)
-    return await ctx.sources.github_for(repo.owner, repo.name)
-
-
 async def version_in(ctx: Context, stage: Stage) -> str:
     """What the stage runs now, from its GitOps files."""
-    _, files = await stage_files(await gitops_client(ctx, stage), stage)
+    _, files = await stage_files(await gitops_forge(ctx, stage), stage)
     return read_deployed(stage, files).label
 
 
@@ -52,21 +41,20 @@ async def retrain(
     """Dispatch unless this episode was dispatched already or the cool-down holds."""
     config = pipeline.retrain
     assert config is not None  # the config schema requires `retrain` for retrain reactions
-    gh = await training_client(ctx, config)
-    repo = RepoRef.parse(config.repo)
+    training = await training_repository(ctx, config)
     episode_ref = ref_name(pipeline.name, request.episode)
-    done = await read_marker(gh, repo, episode_ref)
+    done = await training.read_marker(episode_ref)
     if done is not None:
         return RetrainOutcome(False, f"already dispatched for this episode at {done.dispatched_at}")
     now = datetime.now(UTC)
-    last = await read_marker(gh, repo, ref_name(pipeline.name, "last"))
+    last = await training.read_marker(ref_name(pipeline.name, "last"))
     window = timedelta(seconds=config.cooldown_seconds)
     if cooldown and last is not None and now - last.dispatched < window:
         until = (last.dispatched + window).isoformat(timespec="seconds")
         return RetrainOutcome(
             False, f"cool-down: training was dispatched at {last.dispatched_at}, next after {until}"
         )
-    run_url = await dispatch_training(gh, config, request)
+    run_url = await training.dispatch(request)
     marker = Marker(
         episode=request.episode,
         pipeline=pipeline.name,
@@ -79,6 +67,6 @@ async def retrain(
         run_url=run_url,
     )
     # Written after the dispatch: a crash in between can dispatch twice, never zero times.
-    await write_marker(gh, repo, config.ref, [episode_ref, ref_name(pipeline.name, "last")], marker)
+    await training.write_marker([episode_ref, ref_name(pipeline.name, "last")], marker)
     ctx.log.info("retrain.dispatched", pipeline=pipeline.name, episode=request.episode, run=run_url)
     return RetrainOutcome(True, f"training dispatched in {config.repo}", marker)

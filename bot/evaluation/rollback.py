@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import quote
-
-from gidgethub.abc import GitHubAPI
 
 from bot.context import Context
+from bot.forges.port import GitOpsForge
 from bot.promotion.branches import promotion_branch
-from bot.promotion.engine import PromotionRequest, gitops_client, promote, stage_files
-from bot.promotion.gitdata import RepoRef
+from bot.promotion.engine import PromotionRequest, gitops_forge, promote, stage_files
 from bot.promotion.history import previous_deployed
 from bot.promotion.plan import read_deployed
-from bot.promotion.pulls import open_pull
 from bot.promotion.resolve import candidate_from_deployed
 from schemas.pipelines import Pipeline, Stage
 
@@ -29,17 +25,10 @@ class RollbackOutcome:
     to_version: str = ""
 
 
-async def last_promoted_at(gh: GitHubAPI, stage: Stage) -> datetime | None:
+async def last_promoted_at(forge: GitOpsForge, stage: Stage) -> datetime | None:
     """When the stage's file last changed on its branch (the promotion's merge), from git."""
-    repo = RepoRef.parse(stage.repo)
-    listing = (
-        f"{repo.api}/commits?sha={quote(stage.branch)}"
-        f"&path={quote(stage.writes[0].file)}&per_page=1"
-    )
-    commits = await gh.getitem(listing)
-    if not commits:
-        return None
-    return datetime.fromisoformat(commits[0]["commit"]["committer"]["date"].replace("Z", "+00:00"))
+    history = await forge.file_history(stage.repo, stage.branch, stage.writes[0].file, 1)
+    return history[0][1] if history else None
 
 
 async def rollback_after_alert(
@@ -52,8 +41,8 @@ async def rollback_after_alert(
     why: str,
 ) -> RollbackOutcome:
     """Open the rollback PR when the stage was promoted within the window before the alert."""
-    gh = await gitops_client(ctx, stage)
-    promoted_at = await last_promoted_at(gh, stage)
+    forge = await gitops_forge(ctx, stage)
+    promoted_at = await last_promoted_at(forge, stage)
     if promoted_at is None:
         return RollbackOutcome(f"`{stage.name}`'s file has no history: nothing to roll back")
     if promoted_at > fired_at:
@@ -65,22 +54,21 @@ async def rollback_after_alert(
             f"the last promotion to `{stage.name}` ({promoted_at.isoformat()}) is older than "
             f"the {window_seconds} s rollback window"
         )
-    _, files = await stage_files(gh, stage)
+    _, files = await stage_files(forge, stage)
     current = read_deployed(stage, files)
-    earlier = await previous_deployed(gh, stage, current)
+    earlier = await previous_deployed(forge, stage, current)
     if earlier is None:
         return RollbackOutcome(f"`{stage.name}` has run only {current.label}: no earlier version")
-    repo = RepoRef.parse(stage.repo)
     branch = promotion_branch(pipeline.name, stage.name)
-    pending = await open_pull(gh, repo, branch)
+    pending = await forge.open_change(stage.repo, branch)
     if pending is not None:
-        _, proposed_files = await stage_files(gh, stage, ref=pending["head"]["sha"])
+        _, proposed_files = await stage_files(forge, stage, ref=pending.head_sha)
         proposed = read_deployed(stage, proposed_files)
         if proposed.label != earlier.label:
             return RollbackOutcome(
-                f"a newer promotion is open: #{pending['number']} proposes {proposed.label}",
-                int(pending["number"]),
-                str(pending.get("html_url", "")),
+                f"a newer promotion is open: #{pending.number} proposes {proposed.label}",
+                pending.number,
+                pending.url,
             )
     candidate = await candidate_from_deployed(ctx, pipeline, earlier)
     reason = f"{why}; rolling `{stage.name}` back from {current.label} to {earlier.label}"
@@ -91,16 +79,11 @@ async def rollback_after_alert(
     )
     if result.pull is None:
         return RollbackOutcome(f"`{stage.name}` already runs {earlier.label}")
-    await _label(gh, repo, result.pull.number, labels)
+    if result.change is not None:
+        await forge.add_labels(result.change, labels)
     return RollbackOutcome(
         f"rollback PR #{result.pull.number} to {earlier.label}",
         result.pull.number,
         result.pull.html_url,
         earlier.label,
     )
-
-
-async def _label(gh: GitHubAPI, repo: RepoRef, number: int, labels: list[str]) -> None:
-    have = {label["name"] for label in await gh.getitem(f"{repo.api}/issues/{number}/labels")}
-    if missing := [label for label in labels if label not in have]:
-        await gh.post(f"{repo.api}/issues/{number}/labels", data={"labels": missing})

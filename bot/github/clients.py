@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from enum import StrEnum
+from typing import Any
 
 import aiohttp
 import gidgethub
@@ -11,10 +12,10 @@ from gidgethub.abc import GitHubAPI
 
 from bot.github.auth import InstallationTokens, app_jwt
 from bot.github.dryrun import DryRunGitHubAPI, DryRunRecorder
-from bot.github.etag_cache import LRUCache
 from bot.github.pacer import WritePacers
 from bot.github.transport import MeteredGitHubAPI, RefreshingGitHubAPI
 from bot.logs import get_logger, redactor
+from bot.lru_cache import LRUCache
 from bot.pipeline.retry import PermanentError, is_transient
 from bot.settings import Settings
 from schemas.envelope import Envelope, Source, payload_dict
@@ -40,7 +41,7 @@ class GitHubClients:
         self._settings = settings
         self._session = session
         self.recorder = recorder
-        self._etags: dict[int | None, LRUCache] = {}
+        self._etags: dict[int | None, LRUCache[str, Any]] = {}
         self._tokens: InstallationTokens | None = None
         self._repo_installations: dict[str, int] = {}
         self._lookup_lock = asyncio.Lock()
@@ -111,7 +112,7 @@ class GitHubClients:
                 read_token=token.get_secret_value() if token else None,
                 base_url=base_url,
             )
-        cache = self._etags.setdefault(installation_id, LRUCache())
+        cache = self._etags.setdefault(installation_id, LRUCache[str, Any]())
         if self.mode is AuthMode.TOKEN:
             assert token is not None  # guaranteed by Settings validation
             return RefreshingGitHubAPI(

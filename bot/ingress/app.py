@@ -14,6 +14,7 @@ from bot.ingress.errors import Refused
 from bot.ingress.flux import FLUX_IDENTITY_HEADERS, flux_envelopes
 from bot.ingress.github import GITHUB_IDENTITY_HEADERS, github_envelope
 from bot.ingress.gitlab import GITLAB_IDENTITY_HEADERS, gitlab_envelope
+from bot.ingress.gitlab_status_checks import STATUS_CHECK_IDENTITY_HEADERS, status_check_envelopes
 from bot.ingress.intake import IntakeGate
 from bot.ingress.limits import ConnectionGuard
 from bot.ingress.mlflow import MLFLOW_IDENTITY_HEADERS, mlflow_envelope
@@ -61,6 +62,7 @@ def _mlflow(headers: Mapping[str, str], body: bytes, settings: Settings) -> list
 SOURCES: dict[str, SourceParser] = {
     "github": _github,
     "gitlab": _gitlab,
+    "gitlab/status-checks": status_check_envelopes,
     "mlflow": _mlflow,
     "alertmanager": alertmanager_envelopes,
     "registry/distribution": distribution_envelopes,
@@ -74,6 +76,7 @@ SOURCES: dict[str, SourceParser] = {
 IDENTITY_HEADERS: dict[str, tuple[str, ...]] = {
     "github": GITHUB_IDENTITY_HEADERS,
     "gitlab": GITLAB_IDENTITY_HEADERS,
+    "gitlab/status-checks": STATUS_CHECK_IDENTITY_HEADERS,
     "mlflow": MLFLOW_IDENTITY_HEADERS,
     "alertmanager": ALERTMANAGER_IDENTITY_HEADERS,
     "registry/distribution": REGISTRY_IDENTITY_HEADERS,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from bot.forges.gitlab.subjects import project_subject
 from bot.ingress.errors import Refused
 from bot.ingress.json_body import parse_json_object
 from bot.settings import Settings
@@ -29,7 +30,7 @@ GITLAB_IDENTITY_HEADERS = (
 # Standard Webhooks' recommended tolerance between webhook-timestamp and now.
 SIGNATURE_TOLERANCE_SECONDS = 300
 # Every refusal of a sender says the same: which check failed is not told to a prober.
-_UNAUTHENTICATED = "not authenticated"
+UNAUTHENTICATED = "not authenticated"
 _EVENT_HEADER = re.compile(r"(?:[A-Z][a-z]+ ){1,5}Hook")
 _PROJECT_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.\-]*){1,20}")
 _ACTION = re.compile(r"[a-z_]{1,40}")
@@ -58,7 +59,7 @@ def gitlab_envelope(
         id=f"gitlab:{delivery}",
         source=Source.GITLAB,
         event=event,
-        action=_action(event, payload),
+        action=gitlab_action(event, payload),
         subject=gitlab_subject(payload),
     )
 
@@ -66,13 +67,13 @@ def gitlab_envelope(
 def _check_token(offered: str | None, settings: Settings) -> None:
     tokens = [t.get_secret_value().encode() for t in settings.gitlab_webhook_tokens]
     if not tokens or not offered:
-        raise Refused(401, _UNAUTHENTICATED)
+        raise Refused(401, UNAUTHENTICATED)
     matched = False
     # Every token is compared, so timing does not tell which one (or whether any) matched.
     for token in tokens:
         matched |= hmac.compare_digest(offered.strip().encode(), token)
     if not matched:
-        raise Refused(401, _UNAUTHENTICATED)
+        raise Refused(401, UNAUTHENTICATED)
 
 
 def sign_standard_webhook(body: bytes, secret: str, webhook_id: str, timestamp: str) -> str:
@@ -99,7 +100,7 @@ def _check_signature(
     timestamp = headers.get("webhook-timestamp", "").strip()
     offered = headers.get("webhook-signature", "").split()
     if not webhook_id or not timestamp.isdigit() or not offered or len(timestamp) > 12:
-        raise Refused(401, _UNAUTHENTICATED)
+        raise Refused(401, UNAUTHENTICATED)
     matched = False
     for secret in settings.gitlab_signing_secrets:
         expected = sign_standard_webhook(body, secret.get_secret_value(), webhook_id, timestamp)
@@ -107,7 +108,7 @@ def _check_signature(
             matched |= hmac.compare_digest(expected.encode(), signature.encode())
     # The timestamp is inside the signed message: a replay cannot move it into the window.
     if not matched or abs(now - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
-        raise Refused(401, _UNAUTHENTICATED)
+        raise Refused(401, UNAUTHENTICATED)
 
 
 def _event_name(header: str) -> str:
@@ -117,7 +118,7 @@ def _event_name(header: str) -> str:
     return "_".join(header.lower().split()[:-1])
 
 
-def _action(event: str, payload: dict[str, Any]) -> str | None:
+def gitlab_action(event: str, payload: dict[str, Any]) -> str | None:
     """`object_attributes.action` (merge requests, emoji, …); a deployment's `status`."""
     attributes = payload.get("object_attributes")
     if event == "deployment":
@@ -138,7 +139,7 @@ def gitlab_subject(payload: Mapping[str, Any]) -> str:
     if not isinstance(path, str) or len(path) > 255 or not _PROJECT_PATH.fullmatch(path):
         raise Refused(400, "a GitLab delivery names its project in `project.path_with_namespace`")
     iid = _merge_request_iid(payload)
-    return f"gitlab/{path}!{iid}" if iid is not None else f"gitlab/{path}"
+    return project_subject(path, iid)
 
 
 def _merge_request_iid(payload: Mapping[str, Any]) -> int | None:

@@ -65,6 +65,13 @@ _ARGOCD_EVENTS = {
     "health-degraded": DeployStatus.DEGRADED,
     "sync-failed": DeployStatus.FAILED,
 }
+# GitLab deployment statuses (Deployment Hook); `canceled` and `blocked` deploy nothing.
+_GITLAB_STATES = {
+    "created": DeployStatus.STARTED,
+    "running": DeployStatus.STARTED,
+    "success": DeployStatus.SUCCEEDED,
+    "failed": DeployStatus.FAILED,
+}
 # Flux reasons (fluxcd/pkg/runtime/events and the controllers' condition reasons).
 _FLUX_REASONS = {
     "ReconciliationSucceeded": DeployStatus.SUCCEEDED,
@@ -102,18 +109,22 @@ def may_hold_facts(source: str, event: str) -> bool:
     """Whether an envelope of this source and event can hold facts, before its body is read."""
     if source == Source.GITHUB:
         return event in ("deployment", "deployment_status")
+    if source == Source.GITLAB:
+        return event == "deployment"
     if source == Source.REGISTRY:
         return event == "manifest"
     return source in (Source.ARGOCD, Source.FLUX)
 
 
 def facts_from_envelope(envelope: Envelope) -> list[Fact]:
-    """Deployment events (GitHub, Argo CD, Flux) and image pushes; other events tell nothing."""
+    """Deployment events (GitHub, GitLab, Argo CD, Flux) and image pushes; others tell nothing."""
     if not may_hold_facts(envelope.source, envelope.event):
         return []
     payload = payload_dict(envelope)
     if envelope.source is Source.GITHUB and envelope.event in ("deployment", "deployment_status"):
         return _github_deployment(envelope, payload)
+    if envelope.source is Source.GITLAB and envelope.event == "deployment":
+        return _gitlab_deployment(envelope, payload)
     if envelope.source is Source.ARGOCD:
         return _argocd(envelope, payload)
     if envelope.source is Source.FLUX:
@@ -153,6 +164,40 @@ def _github_deployment(envelope: Envelope, payload: dict[str, Any]) -> list[Fact
             target=str(deployment.get("environment") or "") or None,
         )
     ]
+
+
+def _gitlab_deployment(envelope: Envelope, payload: dict[str, Any]) -> list[Fact]:
+    status = _GITLAB_STATES.get(str(payload.get("status")))
+    project = payload.get("project")
+    commit_url = payload.get("commit_url")
+    # The hook names its commit only in `commit_url` (`…/-/commit/<sha>`) and as `short_sha`.
+    revision = git_sha(commit_url.rsplit("/", 1)[-1]) if isinstance(commit_url, str) else None
+    if status is None or revision is None or not isinstance(project, dict):
+        return []
+    environment = payload.get("environment")
+    return [
+        Fact(
+            key=envelope.id,
+            kind=FactKind.DEPLOYMENT,
+            at=_gitlab_time(payload.get("status_changed_at"), envelope.received_at),
+            status=status.value,
+            source="gitlab",
+            repo=str(project.get("path_with_namespace") or "") or None,
+            revision=revision,
+            target=environment if isinstance(environment, str) else None,
+            data={"url": payload.get("deployable_url"), "tier": payload.get("environment_tier")},
+        )
+    ]
+
+
+def _gitlab_time(value: object, fallback: datetime) -> datetime:
+    """GitLab hooks write times as `2021-04-28 21:50:00 +0200`, not RFC 3339."""
+    if isinstance(value, str):
+        try:
+            return utc(datetime.strptime(value, "%Y-%m-%d %H:%M:%S %z"))
+        except ValueError:
+            pass
+    return parse_time(value, fallback)
 
 
 def _argocd(envelope: Envelope, payload: dict[str, Any]) -> list[Fact]:

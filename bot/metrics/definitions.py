@@ -114,6 +114,15 @@ GITHUB_RATE_LIMIT_LIMIT = Gauge(
     "Size of GitHub's rate-limit window (x-ratelimit-limit), by installation and resource.",
     ["installation", "resource"],
 )
+GITLAB_REQUESTS = Counter(
+    "ferrybot_gitlab_requests_total",
+    "GitLab REST requests by method, route template and HTTP status (error: no answer).",
+    ["method", "route", "status"],
+)
+GITLAB_RATE_LIMIT_REMAINING = Gauge(
+    "ferrybot_gitlab_rate_limit_remaining",
+    "Requests left in GitLab's rate-limit window (RateLimit-Remaining) for ferrybot's token.",
+)
 NOTIFICATIONS = Counter(
     "ferrybot_notifications_total",
     "Notifications per channel delivery by provider and outcome (delivered, duplicate, "
@@ -148,6 +157,8 @@ ALL: tuple[MetricWrapperBase, ...] = (
     GITHUB_REQUEST_DURATION,
     GITHUB_RATE_LIMIT_REMAINING,
     GITHUB_RATE_LIMIT_LIMIT,
+    GITLAB_REQUESTS,
+    GITLAB_RATE_LIMIT_REMAINING,
     NOTIFICATIONS,
     PROMOTIONS,
     GATE_RESULTS,

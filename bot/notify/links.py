@@ -17,7 +17,7 @@ def github_web_url(api_url: str) -> str:
 
 
 def subject_links(settings: Settings, subject: str, envelope: Envelope | None) -> dict[str, str]:
-    """A link to what the subject names: the pull request (or repository), the MLflow model
+    """A link to what the subject names: the pull or merge request (or project), the MLflow model
     page when the tracking URL is known, the image repository; empty when nothing fits."""
     kind, _, rest = subject.partition("/")
     if not rest:
@@ -28,6 +28,12 @@ def subject_links(settings: Settings, subject: str, envelope: Envelope | None) -
         if number.isdigit():
             return {"Pull request": f"{base}/pull/{number}"}
         return {"Repository": base}
+    if kind == "gitlab":
+        project, _, iid = rest.rpartition("!") if "!" in rest else (rest, "", "")
+        base = f"{settings.gitlab_url}/{quote(project, safe='/')}"
+        if iid.isdigit():
+            return {"Merge request": f"{base}/-/merge_requests/{iid}"}
+        return {"Project": base}
     if kind == "model" and settings.mlflow_tracking_url:
         return {"Model": f"{settings.mlflow_tracking_url.rstrip('/')}/#/models/{quote(rest)}"}
     if kind == "image":

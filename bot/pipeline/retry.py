@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import aiohttp
 import gidgethub
+from gidgetlab.exceptions import GitLabBroken, RateLimitExceeded
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -39,6 +40,8 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, aiohttp.ClientError):
         return True
     if isinstance(exc, gidgethub.GitHubBroken | gidgethub.RateLimitExceeded):
+        return True
+    if isinstance(exc, GitLabBroken | RateLimitExceeded):
         return True
     if isinstance(exc, gidgethub.BadRequest):
         status = int(exc.status_code)

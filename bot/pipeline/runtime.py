@@ -265,6 +265,8 @@ def _build_worker(
         "worker.configured",
         github=settings.github_api_url,
         auth=clients.mode.value,
+        gitlab=settings.gitlab_url,
+        gitlab_auth="dry-run" if settings.gitlab_dry_run else "token",
         handlers=sorted(registry.handlers),
     )
     return Worker(

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from bot.check_runs import CheckRunLedger, CheckRunScope
 from bot.context import Context
+from bot.forges.directory import Forges
 from bot.github.clients import GitHubClients
 from bot.ledger.store import LedgerStore
 from bot.logs import get_logger
@@ -118,6 +119,7 @@ class Worker:
         self._sources = ArtifactSources.from_settings(
             settings, clients.session, clients.for_repository
         )
+        self._forges = Forges.from_settings(settings, clients)
         self._dedupe = DeliveryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_entries)
         self._check_runs = CheckRunLedger()
         self._repo_configs = RepoConfigCache(settings.repo_config_ttl_seconds)
@@ -368,6 +370,8 @@ class Worker:
                                 bot_login=await self._clients.bot_login(),
                                 ledger=self._ledger,
                                 repo_configs=self._repo_configs,
+                                forge=self._forges.for_envelope(envelope),
+                                forges=self._forges,
                             )
                         await handler.func(dataclasses.replace(shared, log=handler_log))
             # The worker is the one place that decides what a failure means: every handler

@@ -16,7 +16,7 @@ from bot.promotion.engine import (
     Outcome,
     PromotionRequest,
     PromotionResult,
-    gitops_client,
+    gitops_forge,
     promote,
     stage_files,
 )
@@ -75,7 +75,7 @@ async def candidate_for(
     index = names.index(stage.name)
     if index > 0:
         previous = pipeline.stages[index - 1]
-        _, files = await stage_files(await gitops_client(ctx, previous), previous)
+        _, files = await stage_files(await gitops_forge(ctx, previous), previous)
         return await candidate_from_deployed(ctx, pipeline, read_deployed(previous, files))
     mlflow = ctx.sources.mlflow if ctx.sources is not None else None
     if pipeline.model is not None and pipeline.model.alias and mlflow is not None:

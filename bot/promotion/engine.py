@@ -5,26 +5,26 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
-from gidgethub.abc import GitHubAPI
-
-from bot.checks import Conclusion, publish_check
+from bot.checks import Conclusion
 from bot.context import Context
+from bot.forges.github.gitops import GitHubGitOps
+from bot.forges.port import ChangeProposal, ChangeRequest, GitOpsForge
 from bot.gitops.edits import EditError
 from bot.gitops.identifiers import InvalidIdentifier
 from bot.gitops.templates import TemplateError
 from bot.metrics.definitions import GATE_RESULTS, PROMOTIONS
 from bot.mlflow.client import MlflowClient
 from bot.pipeline.retry import PermanentError, TransientError
-from bot.promotion import gitdata
 from bot.promotion.body import promotion_body, promotion_title
 from bot.promotion.branches import promotion_branch
 from bot.promotion.candidate import Candidate
 from bot.promotion.gate import NOTHING_DEPLOYED, VersionFacts, gate_result, gate_rows
 from bot.promotion.gitdata import RepoRef
-from bot.promotion.plan import Deployed, FileEdit, plan_edits, read_deployed
-from bot.promotion.pulls import PullRequestRef, close_superseded, open_or_update_pr
+from bot.promotion.plan import Deployed, plan_edits, read_deployed
+from bot.promotion.pulls import PullRequestRef
 from bot.promotion.supply_chain import SupplyChainResult, verify_candidate
 from schemas.audit import AuditRecord
+from schemas.forges import ForgeKind
 from schemas.notification import Notification, NotificationKind, Severity
 from schemas.pipelines import Pipeline, Stage
 
@@ -60,34 +60,45 @@ class PromotionResult:
     pull: PullRequestRef | None = None
     head_sha: str | None = None
     supply_chain: SupplyChainResult | None = None
+    change: ChangeRequest | None = None
 
 
-async def gitops_client(ctx: Context, stage: Stage) -> GitHubAPI:
-    """A client for the stage's GitOps repository (its installation, not the event's)."""
+async def gitops_forge(ctx: Context, stage: Stage) -> GitOpsForge:
+    """The stage's GitOps repository's forge: on GitHub its installation (not the event's)."""
+    if stage.forge is ForgeKind.GITLAB:
+        if ctx.forges is None:
+            raise PermanentError(f"stage {stage.name} is on GitLab, but no GitLab client is set up")
+        return ctx.forges.gitlab
     if ctx.sources is None:
-        return ctx.gh
+        return GitHubGitOps(ctx.gh)
     repo = RepoRef.parse(stage.repo)
-    return await ctx.sources.github_for(repo.owner, repo.name)
+    return GitHubGitOps(await ctx.sources.github_for(repo.owner, repo.name))
 
 
 async def stage_files(
-    gh: GitHubAPI, stage: Stage, ref: str | None = None
+    forge: GitOpsForge, stage: Stage, ref: str | None = None
 ) -> tuple[str, dict[str, str]]:
     """The stage's files at `ref` (default: its base branch head) and the commit read."""
-    repo = RepoRef.parse(stage.repo)
-    sha = ref or await gitdata.branch_head(gh, repo, stage.branch)
+    sha = ref or await forge.branch_head(stage.repo, stage.branch)
     if sha is None:
-        raise PermanentError(f"{repo} has no branch {stage.branch}; fix the stage's `branch`")
-    files = await gitdata.read_files(gh, repo, [w.file for w in stage.writes], sha)
+        raise PermanentError(f"{stage.repo} has no branch {stage.branch}; fix the stage's `branch`")
+    files: dict[str, str] = {}
+    for path in dict.fromkeys(w.file for w in stage.writes):
+        text = await forge.read_file(stage.repo, path, sha)
+        if text is None:
+            raise PermanentError(
+                f"{stage.repo}: {path} does not exist at {sha[:12]}; fix the pipeline's `file` "
+                "or add the file to the repository"
+            )
+        files[path] = text
     return sha, files
 
 
 async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
     """Open or update the stage's promotion PR; idempotent for the same request."""
     pipeline, stage, candidate = request.pipeline, request.stage, request.candidate
-    repo = RepoRef.parse(stage.repo)
-    gh = await gitops_client(ctx, stage)
-    base_sha, files = await stage_files(gh, stage)
+    forge = await gitops_forge(ctx, stage)
+    base_sha, files = await stage_files(forge, stage)
     deployed = read_deployed(stage, files)
     try:
         edits = plan_edits(pipeline, stage, candidate, files)
@@ -101,7 +112,7 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
             f"Closed by ferrybot: `{stage.name}` already runs {deployed.label}, which is what "
             f"the latest trigger asks for ({request.reason})."
         )
-        closed = await close_superseded(gh, repo, branch, why)
+        closed = await forge.close_change(stage.repo, branch, why)
         await _audit(ctx, request, Outcome.ALREADY_DEPLOYED, deployed, None, closed)
         PROMOTIONS.labels(pipeline.name, stage.name, Outcome.ALREADY_DEPLOYED).inc()
         ctx.log.info(
@@ -118,7 +129,13 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
             PROMOTIONS.labels(pipeline.name, stage.name, Outcome.REFUSED).inc()
             return PromotionResult(Outcome.REFUSED, deployed, supply_chain=supply)
     title = promotion_title(pipeline, stage, deployed, candidate)
-    head_sha, committed = await _commit(gh, repo, branch, base_sha, edits, title, request.reason)
+    head_sha, committed = await forge.commit_files(
+        stage.repo,
+        branch,
+        (stage.branch, base_sha),
+        {e.path: e.new_text for e in edits},
+        f"{title}\n\n{request.reason}\n",
+    )
     model_url = None
     if candidate.model is not None and ctx.sources is not None and ctx.sources.mlflow:
         model_url = ctx.sources.mlflow.version_url(candidate.model.name, candidate.model.version)
@@ -131,14 +148,27 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         model_url,
         supply.body_lines() if supply is not None else [],
     )
-    draft = supply is not None and not supply.passed
-    pull = await open_or_update_pr(gh, repo, stage, branch, title, body, draft=draft)
+    proposal = ChangeProposal(
+        source_branch=branch,
+        target_branch=stage.branch,
+        title=title,
+        body=body,
+        head_sha=head_sha,
+        labels=tuple(stage.labels),
+        reviewers=tuple(stage.reviewers),
+        team_reviewers=tuple(stage.team_reviewers),
+        assignees=tuple(stage.assignees),
+        draft=supply is not None and not supply.passed,
+    )
+    proposed = await forge.open_or_update_change(stage.repo, proposal)
+    change = proposed.change
+    pull = PullRequestRef(change.number, change.url, proposed.created, proposed.updated)
     if supply is not None:
-        await publish_check(gh, repo.owner, repo.name, head_sha, supply.check(candidate))
+        await forge.set_check(change, supply.check(candidate))
     # Triggers for one stage can arrive on different partitions (an MLflow alias, a merge, a
     # command) and run at once; if another one moved the branch meanwhile, this PR body may
     # describe the other commit, so do it again: the last one to finish then wins whole.
-    if not ctx.dry_run and await gitdata.branch_head(gh, repo, branch) != head_sha:
+    if not ctx.dry_run and await forge.branch_head(stage.repo, branch) != head_sha:
         raise TransientError(f"{branch} moved while promoting; promoting again")
     if pull.created:
         outcome = Outcome.OPENED
@@ -146,7 +176,7 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         outcome = Outcome.UPDATED
     else:
         outcome = Outcome.UNCHANGED
-    result = PromotionResult(outcome, deployed, pull, head_sha, supply)
+    result = PromotionResult(outcome, deployed, pull, head_sha, supply, change)
     await _audit(ctx, request, outcome, deployed, result, supply=supply)
     PROMOTIONS.labels(pipeline.name, stage.name, outcome).inc()
     ctx.log.info(
@@ -158,48 +188,19 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
         head=head_sha,
     )
     if outcome is not Outcome.UNCHANGED:
-        await _announce(ctx, request, deployed, pull)
-    await run_model_gate(ctx, gh, pipeline, stage, candidate, deployed, head_sha)
+        await _announce(ctx, request, deployed, change)
+    await run_model_gate(ctx, forge, pipeline, stage, candidate, deployed, change)
     return result
-
-
-async def _commit(
-    gh: GitHubAPI,
-    repo: RepoRef,
-    branch: str,
-    base_sha: str,
-    edits: list[FileEdit],
-    title: str,
-    reason: str,
-) -> tuple[str, bool]:
-    """Point the branch at one commit on the base with the edits; none if it is there already.
-
-    Whether the branch already holds exactly that is found by reads alone (a redelivery or
-    a repeated trigger then writes nothing); blobs, tree and commit are made only when not.
-    """
-    files = {e.path: e.new_text for e in edits}
-    base_tree = await gitdata.commit_tree(gh, repo, base_sha)
-    head = await gitdata.branch_head(gh, repo, branch)
-    if head is not None:
-        current = await gitdata.read_commit(gh, repo, head)
-        if current.parents == [base_sha] and await gitdata.tree_is(
-            gh, repo, current.tree, base_tree, files
-        ):
-            return head, False
-    tree = await gitdata.make_tree(gh, repo, base_tree, files)
-    sha = await gitdata.make_commit(gh, repo, f"{title}\n\n{reason}\n", tree, base_sha)
-    await gitdata.point_branch(gh, repo, branch, sha, exists=head is not None)
-    return sha, True
 
 
 async def run_model_gate(
     ctx: Context,
-    gh: GitHubAPI,
+    forge: GitOpsForge,
     pipeline: Pipeline,
     stage: Stage,
     candidate: Candidate,
     deployed: Deployed,
-    head_sha: str,
+    change: ChangeRequest,
 ) -> Conclusion | None:
     """Publish `ferrybot/model-gate` on the PR head when the stage has a gate for a model."""
     if stage.gate is None or candidate.model is None:
@@ -222,8 +223,8 @@ async def run_model_gate(
     )
     rows = gate_rows(stage.gate, facts, current, stage.name, pipeline.name)
     result = gate_result(rows, candidate.model.version, deployed.version)
-    repo = RepoRef.parse(stage.repo)
-    await publish_check(gh, repo.owner, repo.name, head_sha, result)
+    head_sha = change.head_sha
+    await forge.set_check(change, result)
     GATE_RESULTS.labels(pipeline.name, stage.name, result.conclusion.value).inc()
     subject = f"pipeline/{pipeline.name}/{stage.name}"
     await ctx.audit(
@@ -322,15 +323,15 @@ def artifact_details(candidate: Candidate) -> dict[str, object]:
 
 
 async def _announce(
-    ctx: Context, request: PromotionRequest, deployed: Deployed, pull: PullRequestRef
+    ctx: Context, request: PromotionRequest, deployed: Deployed, change: ChangeRequest
 ) -> None:
     pipeline, stage = request.pipeline, request.stage
-    links = {f"#{pull.number}": pull.html_url} if pull.html_url.startswith("http") else {}
+    links = {change.short_reference: change.url} if change.url.startswith("http") else {}
     await ctx.notify(
         Notification(
             kind=NotificationKind.PROMOTION_OPENED,
             subject=f"pipeline/{pipeline.name}/{stage.name}",
-            title=f"Promotion PR: {pipeline.name} {deployed.label} → "
+            title=f"Promotion {change.noun}: {pipeline.name} {deployed.label} → "
             f"{request.candidate.label} to {stage.name}",
             text=request.reason,
             fields={"pipeline": pipeline.name, "stage": stage.name, "by": request.actor},

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from gidgethub.abc import GitHubAPI
-
+from bot.forges.port import GitOpsForge
 from bot.pipeline.retry import PermanentError
 from bot.promotion.engine import stage_files
-from bot.promotion.gitdata import RepoRef
 from bot.promotion.plan import Deployed, read_deployed
 from schemas.pipelines import Stage
 
@@ -16,18 +12,12 @@ from schemas.pipelines import Stage
 MAX_COMMITS = 50
 
 
-async def previous_deployed(gh: GitHubAPI, stage: Stage, current: Deployed) -> Deployed | None:
+async def previous_deployed(forge: GitOpsForge, stage: Stage, current: Deployed) -> Deployed | None:
     """The newest earlier state of the stage's files naming another version, or None."""
-    repo = RepoRef.parse(stage.repo)
-    path = quote(stage.writes[0].file)
-    listing = f"{repo.api}/commits?sha={quote(stage.branch)}&path={path}&per_page={MAX_COMMITS}"
-    seen = 0
-    async for commit in gh.getiter(listing):
-        seen += 1
-        if seen > MAX_COMMITS:
-            break
+    history = await forge.file_history(stage.repo, stage.branch, stage.writes[0].file, MAX_COMMITS)
+    for sha, _ in history:
         try:
-            _, files = await stage_files(gh, stage, ref=commit["sha"])
+            _, files = await stage_files(forge, stage, ref=sha)
         except PermanentError:
             return None  # the files did not exist yet: nothing earlier to go back to
         deployed = read_deployed(stage, files)

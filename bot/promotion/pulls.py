@@ -7,9 +7,9 @@ from typing import Any
 
 from gidgethub.abc import GitHubAPI
 
+from bot.forges.port import ChangeProposal
 from bot.github.limits import COMMENT_BODY, PULL_BODY, PULL_TITLE, fit
 from bot.promotion.gitdata import RepoRef
-from schemas.pipelines import Stage
 
 
 @dataclass(frozen=True)
@@ -34,23 +34,18 @@ async def open_pull(gh: GitHubAPI, repo: RepoRef, branch: str) -> dict[str, Any]
 
 
 async def open_or_update_pr(
-    gh: GitHubAPI,
-    repo: RepoRef,
-    stage: Stage,
-    branch: str,
-    title: str,
-    body: str,
-    draft: bool = False,
+    gh: GitHubAPI, repo: RepoRef, proposal: ChangeProposal
 ) -> PullRequestRef:
     """Update the branch's open PR if it reads differently, else open one; then decorate it.
 
     `draft` applies when the PR is opened (REST cannot turn an open PR into a draft; a
     failing required check blocks that one instead).
     """
-    title, body = fit(title, PULL_TITLE), fit(body, PULL_BODY)
+    title, body = fit(proposal.title, PULL_TITLE), fit(proposal.body, PULL_BODY)
+    branch, draft = proposal.source_branch, proposal.draft
     existing = await open_pull(gh, repo, branch)
     if existing is None:
-        data = {"title": title, "body": body, "head": branch, "base": stage.branch}
+        data = {"title": title, "body": body, "head": branch, "base": proposal.target_branch}
         pull = await gh.post(f"{repo.api}/pulls", data={**data, "draft": True} if draft else data)
         created, updated = True, False
     else:
@@ -61,20 +56,22 @@ async def open_or_update_pr(
                 f"{repo.api}/pulls/{existing['number']}", data={"title": title, "body": body}
             )
     number = int(pull["number"])
-    await _decorate(gh, repo, stage, pull)
+    await _decorate(gh, repo, proposal, pull)
     return PullRequestRef(number, str(pull.get("html_url", "")), created, updated)
 
 
-async def _decorate(gh: GitHubAPI, repo: RepoRef, stage: Stage, pull: dict[str, Any]) -> None:
+async def _decorate(
+    gh: GitHubAPI, repo: RepoRef, proposal: ChangeProposal, pull: dict[str, Any]
+) -> None:
     number = pull["number"]
     # Only what is missing is added: a reviewer who already reviewed is not asked again.
     labels = {label["name"] for label in pull.get("labels", [])}
-    if missing := [label for label in stage.labels if label not in labels]:
+    if missing := [label for label in proposal.labels if label not in labels]:
         await gh.post(f"{repo.api}/issues/{number}/labels", data={"labels": missing})
     requested = {user["login"] for user in pull.get("requested_reviewers", [])}
     teams = {team["slug"] for team in pull.get("requested_teams", [])}
-    reviewers = [login for login in stage.reviewers if login not in requested]
-    team_reviewers = [slug for slug in stage.team_reviewers if slug not in teams]
+    reviewers = [login for login in proposal.reviewers if login not in requested]
+    team_reviewers = [slug for slug in proposal.team_reviewers if slug not in teams]
     if pull.get("user", {}).get("login") in reviewers:
         reviewers.remove(pull["user"]["login"])  # GitHub refuses the author as a reviewer
     if reviewers or team_reviewers:
@@ -83,7 +80,7 @@ async def _decorate(gh: GitHubAPI, repo: RepoRef, stage: Stage, pull: dict[str, 
             data={"reviewers": reviewers, "team_reviewers": team_reviewers},
         )
     assigned = {user["login"] for user in pull.get("assignees", [])}
-    if missing_assignees := [login for login in stage.assignees if login not in assigned]:
+    if missing_assignees := [login for login in proposal.assignees if login not in assigned]:
         await gh.post(
             f"{repo.api}/issues/{number}/assignees", data={"assignees": missing_assignees}
         )

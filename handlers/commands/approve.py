@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import Invocation, command
-from handlers.approval import toggle_review_label
-from schemas.commands_config import PermissionLevel
+from handlers.approval import APPROVE_PERMISSION, toggle_review_label
 
 
 @command(
@@ -12,7 +11,7 @@ from schemas.commands_config import PermissionLevel
     usage="/approve [cancel]",
     help="Approve the change (the `approved` label); `/approve cancel` takes it back. "
     "Approvers are `commands.permissions.approve` in the config.",
-    permission=PermissionLevel.MAINTAIN,
+    permission=APPROVE_PERMISSION,
     not_by_author=True,
 )
 async def approve(inv: Invocation) -> str | None:

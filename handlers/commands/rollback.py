@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands import CommandRefused, Invocation, command
 from bot.promotion.approval import require_stage_approver
 from bot.promotion.commanded import candidate_for, find_pipeline, find_stage, run_promotion
-from bot.promotion.engine import gitops_client, stage_files
+from bot.promotion.engine import gitops_forge, stage_files
 from bot.promotion.history import previous_deployed
 from bot.promotion.plan import read_deployed
 from bot.promotion.resolve import candidate_from_deployed
@@ -37,10 +37,10 @@ async def rollback_command(inv: Invocation) -> str | None:
         candidate = await candidate_for(inv, pipeline, stage, version)
         back_to = version
     else:
-        gh = await gitops_client(inv.ctx, stage)
-        _, files = await stage_files(gh, stage)
+        forge = await gitops_forge(inv.ctx, stage)
+        _, files = await stage_files(forge, stage)
         current = read_deployed(stage, files)
-        earlier = await previous_deployed(gh, stage, current)
+        earlier = await previous_deployed(forge, stage, current)
         if earlier is None:
             raise CommandRefused(
                 f"`{stage.name}` has run only {current.label} in its history; "

@@ -6,10 +6,8 @@ from bot.commands import Invocation, command
 from bot.ledger.report import ledger_report, status_table
 from bot.promotion.branches import promotion_branch
 from bot.promotion.commanded import find_pipeline
-from bot.promotion.engine import gitops_client, stage_files
-from bot.promotion.gitdata import RepoRef
+from bot.promotion.engine import gitops_forge, stage_files
 from bot.promotion.plan import read_deployed
-from bot.promotion.pulls import open_pull
 from schemas.commands_config import PermissionLevel
 from schemas.pipelines import Pipeline
 
@@ -40,11 +38,10 @@ async def status_command(inv: Invocation) -> str | None:
     lines = ["| pipeline | stage | version now | open promotion PR |", "|---|---|---|---|"]
     for pipeline in pipelines:
         for stage in pipeline.stages:
-            gh = await gitops_client(inv.ctx, stage)
-            _, files = await stage_files(gh, stage)
+            forge = await gitops_forge(inv.ctx, stage)
+            _, files = await stage_files(forge, stage)
             deployed = read_deployed(stage, files)
-            repo = RepoRef.parse(stage.repo)
-            pull = await open_pull(gh, repo, promotion_branch(pipeline.name, stage.name))
-            shown = f"{stage.repo}#{pull['number']}" if pull is not None else "—"
+            pull = await forge.open_change(stage.repo, promotion_branch(pipeline.name, stage.name))
+            shown = pull.reference if pull is not None else "—"
             lines.append(f"| {pipeline.name} | {stage.name} | {deployed.label} | {shown} |")
     return "\n".join(lines)

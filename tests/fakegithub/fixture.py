@@ -7,18 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.fakegithub.server import FakeGitHub
-
-
-def fail_on_violations(fake: FakeGitHub) -> None:
-    """Fail the running test, listing every request GitHub would have refused."""
-    if not fake.violations:
-        return
-    listed = "\n  ".join(str(v) for v in fake.violations)
-    pytest.fail(
-        f"{len(fake.violations)} request(s) GitHub would refuse or misread:\n  {listed}\n"
-        "Fix the request, or wrap a deliberate one in `with fake_github.expect_violations():`.",
-        pytrace=False,
-    )
+from tests.support.violations import fail_on_violations
 
 
 @pytest.fixture
@@ -33,4 +22,4 @@ async def fake_github() -> AsyncIterator[FakeGitHub]:
         yield fake
     finally:
         await fake.close()
-    fail_on_violations(fake)
+    fail_on_violations(fake.violations, "GitHub", "fake_github")

@@ -31,6 +31,8 @@ def _record(value: bytes) -> ConsumerRecord[bytes, bytes]:
         pytest.param("github", "pull_request", False, id="github-pull-request"),
         pytest.param("github", "deployment_status", True, id="github-deployment-status"),
         pytest.param("github", "deployment", True, id="github-deployment"),
+        pytest.param("gitlab", "deployment", True, id="gitlab-deployment"),
+        pytest.param("gitlab", "merge_request", False, id="gitlab-merge-request"),
         pytest.param("registry", "manifest", True, id="registry-manifest"),
         pytest.param("registry", "blob", False, id="registry-blob"),
         pytest.param("argocd", "on-deployed", True, id="argocd"),
@@ -39,7 +41,7 @@ def _record(value: bytes) -> ConsumerRecord[bytes, bytes]:
     ],
 )
 def test_which_events_may_hold_facts(source: str, event: str, holds: bool) -> None:
-    """Deployments, Argo CD, Flux and image pushes may; everything else tells nothing."""
+    """Deployments (GitHub, GitLab), Argo CD, Flux and image pushes may; nothing else."""
     assert may_hold_facts(source, event) is holds
 
 

@@ -17,6 +17,7 @@ from bot.pipeline.bus import EventProducer, ensure_topics
 from bot.settings import Settings
 from bot.signatures import sign_github
 from schemas.envelope import Envelope
+from tests.fakegitlab.server import FakeGitLab
 from tests.ledger.samples import (
     ARGOCD_TOKEN,
     FLUX_SECRET,
@@ -160,3 +161,44 @@ def test_inactive_and_other_states_tell_nothing() -> None:
         payload=inactive,
     )
     assert facts_from_envelope(envelope) == []
+
+
+async def test_gitlab_deployment_hooks_become_facts(
+    kafka_bootstrap: str, fake_gitlab: FakeGitLab
+) -> None:
+    """GitLab's Deployment Hook, delivered by a project hook → started, succeeded, failed facts;
+    a canceled deployment counts for nothing."""
+    settings = bus_settings(kafka_bootstrap, gitlab_webhook_tokens="gitlab-hook-token-ledger")
+    await ensure_topics(settings, kafka_bootstrap)
+    producer = EventProducer(settings, kafka_bootstrap)
+    await producer.start()
+    server = TestServer(create_app(settings, producer))
+    await server.start_server()
+    try:
+        fake_gitlab.add_user("deployer")
+        fake_gitlab.add_project("acme/gitops", files={"apps.yaml": "tag: v1\n"})
+        sha = fake_gitlab.branch_head("acme/gitops", "main")
+        assert sha is not None
+        url = str(server.make_url("/webhooks/gitlab"))
+        fake_gitlab.add_project_hook("acme/gitops", url, token="gitlab-hook-token-ledger")
+        changed = []
+        for status in ("running", "success", "failed", "canceled"):
+            payload = fake_gitlab.deployment_hook(
+                "acme/gitops", status=status, environment="production", sha=sha, user="deployer"
+            )
+            payload["status_changed_at"] = f"2026-11-30 1{len(changed)}:15:42 +0200"
+            changed.append(datetime(2026, 11, 30, 8 + len(changed), 15, 42, tzinfo=UTC))
+            [sent] = await fake_gitlab.send_webhook("acme/gitops", payload)
+            assert sent.status == 202
+    finally:
+        await server.close()
+        await producer.stop()
+
+    envelopes = await _envelopes(settings, kafka_bootstrap, 4)
+    facts = [fact for envelope in envelopes for fact in facts_from_envelope(envelope)]
+    assert [(f.status, f.source, f.repo, f.revision, f.target) for f in facts] == [
+        ("started", "gitlab", "acme/gitops", sha, "production"),
+        ("succeeded", "gitlab", "acme/gitops", sha, "production"),
+        ("failed", "gitlab", "acme/gitops", sha, "production"),
+    ]
+    assert [f.at for f in facts] == changed[:3]  # GitLab's own time format, not receipt time

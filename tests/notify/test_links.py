@@ -1,4 +1,4 @@
-"""Chat messages link to their subject: the PR, the MLflow model, the image repository."""
+"""Chat messages link to their subject: the PR or MR, the MLflow model, the image repository."""
 
 from __future__ import annotations
 
@@ -31,9 +31,13 @@ def _envelope(source: Source, event: str, subject: str) -> Envelope:
         ({}, "image/acme/api", Source.GITHUB, "package",
          {"Image repository": "https://github.com/acme?tab=packages"}),
         ({}, "image/team/api", Source.REGISTRY, "harbor", {}),
+        ({}, "gitlab/acme/platform/app!7", Source.GITLAB, "merge_request",
+         {"Merge request": "https://gitlab.com/acme/platform/app/-/merge_requests/7"}),
+        ({"gitlab_url": "https://example.com/gitlab/"}, "gitlab/acme/app", Source.GITLAB, "push",
+         {"Project": "https://example.com/gitlab/acme/app"}),
     ],
     ids=["pr", "ghe-repo", "mlflow-model", "mlflow-unknown", "registry", "docker-hub",
-         "github-packages", "registry-unknown"],
+         "github-packages", "registry-unknown", "gitlab-mr", "self-managed-gitlab-project"],
 )  # fmt: skip
 def test_subject_links(
     settings: dict[str, object], subject: str, source: Source, event: str, expected: object

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from bot.github.auth import JWT_LIFETIME_SECONDS, InstallationTokens, app_jwt
 from bot.github.clients import GitHubClients
 from bot.github.dryrun import DryRunRecorder
-from bot.github.etag_cache import LRUCache
+from bot.lru_cache import LRUCache
 from bot.settings import load_settings
 from tests.fakegithub.auth import generate_app_key
 from tests.fakegithub.server import FakeGitHub

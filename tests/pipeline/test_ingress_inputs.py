@@ -15,6 +15,7 @@ from multidict import CIMultiDict
 from structlog.testing import capture_logs
 
 from bot.ingress.app import create_app
+from bot.ingress.gitlab_status_checks import sign_status_check
 from bot.ingress.json_body import MAX_JSON_DEPTH, nesting_exceeds
 from bot.pipeline.bus import EventProducer, ensure_topics
 from bot.settings import Settings
@@ -31,6 +32,7 @@ HARBOR_TOKEN = "harbor-token-0123456789"
 HUB_TOKEN = "hub-url-token-0123456789"
 ALERTMANAGER_TOKEN = "alertmanager-token-0123"
 GITLAB_TOKEN = "gitlab-token-0123456789"
+STATUS_CHECK_SECRET = "status-check-secret-0123"
 
 Headers = list[tuple[str, str]]
 # A source: its path, and the headers that authenticate a given body to it.
@@ -51,6 +53,10 @@ def _gitlab(body: bytes) -> Headers:
         ("X-Gitlab-Token", GITLAB_TOKEN),
         ("Idempotency-Key", "g-deep"),
     ]
+
+
+def _gitlab_status_check(body: bytes) -> Headers:
+    return [("X-Gitlab-Signature", sign_status_check(body, STATUS_CHECK_SECRET))]
 
 
 def _mlflow(body: bytes) -> Headers:
@@ -81,6 +87,7 @@ def _no_headers(body: bytes) -> Headers:
 SOURCES: dict[str, SourceCase] = {
     "github": ("/webhooks/github", _github),
     "gitlab": ("/webhooks/gitlab", _gitlab),
+    "gitlab-status-check": ("/webhooks/gitlab/status-checks", _gitlab_status_check),
     "mlflow": ("/webhooks/mlflow", _mlflow),
     "alertmanager": ("/webhooks/alertmanager", _alertmanager),
     "distribution": ("/webhooks/registry/distribution", _distribution),
@@ -104,6 +111,9 @@ def _valid_body(source: str, deep: object) -> dict[str, object]:
     if source == "gitlab":
         sample = json.loads((DATA / "gitlab" / "webhooks" / "pipeline.json").read_text())
         return {**sample, "deep": deep}
+    if source == "gitlab-status-check":
+        sample = json.loads((DATA / "gitlab" / "webhooks" / "merge_request.json").read_text())
+        return {**sample, "external_approval_rule": {"id": 1}, "deep": deep}
     if source == "mlflow":
         data = {"name": "churn", "version": "1", "deep": deep}
         return {"entity": "model_version", "action": "created", "data": data}
@@ -126,6 +136,7 @@ async def ingress(kafka_bootstrap: str) -> AsyncIterator[tuple[Settings, TestSer
         kafka_bootstrap,
         github_webhook_secrets=GITHUB_SECRET,
         gitlab_webhook_tokens=GITLAB_TOKEN,
+        gitlab_status_check_secrets=STATUS_CHECK_SECRET,
         mlflow_webhook_secrets=MLFLOW_SECRET,
         registry_webhook_tokens={"distribution": DIST_TOKEN, "harbor": HARBOR_TOKEN},
         dockerhub_url_token=HUB_TOKEN,
@@ -209,6 +220,7 @@ IDENTITY_CASES = [
     ("gitlab", "X-Gitlab-Event"),
     ("gitlab", "X-Gitlab-Token"),
     ("gitlab", "Idempotency-Key"),
+    ("gitlab-status-check", "X-Gitlab-Signature"),
     ("mlflow", "X-MLflow-Delivery-Id"),
     ("mlflow", "X-MLflow-Timestamp"),
     ("mlflow", "X-MLflow-Signature"),

@@ -1,0 +1,1 @@
+"""GitLab behind the forge port: the gidgetlab client and the adapter."""

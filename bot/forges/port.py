@@ -1,0 +1,187 @@
+"""The one narrow port every forge adapter implements: checks, notes, labels, roles, files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.checks import CheckResult
+from schemas.commands_config import PermissionLevel
+from schemas.envelope import Envelope
+from schemas.forges import ForgeKind
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """A GitHub pull request or a GitLab merge request, as checks and commands see it."""
+
+    forge: ForgeKind
+    project: str  # `owner/repo` on GitHub, `group/sub/project` on GitLab
+    number: int  # the pull request's number, the merge request's iid
+    title: str
+    author: str
+    head_sha: str
+    head_branch: str
+    target_branch: str
+    labels: frozenset[str]
+    draft: bool
+    url: str
+    # Lines added and deleted, when the forge's event says (GitLab's does not).
+    additions: int | None = None
+    deletions: int | None = None
+    # GitLab's head pipeline: statuses attached to it are what "Pipelines must succeed" sees.
+    pipeline_id: int | None = None
+
+    @property
+    def reference(self) -> str:
+        """`owner/repo#12` or `group/project!12`, as each forge writes it."""
+        return f"{self.project}{self.short_reference}"
+
+    @property
+    def short_reference(self) -> str:
+        """`#12` on GitHub, `!12` on GitLab."""
+        return f"{'!' if self.forge is ForgeKind.GITLAB else '#'}{self.number}"
+
+    @property
+    def noun(self) -> str:
+        """What the forge calls it, short: PR or MR."""
+        return "MR" if self.forge is ForgeKind.GITLAB else "PR"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone on a forge: the login, and GitLab's numeric id (roles are asked by id there)."""
+
+    login: str
+    id: int | None = None
+
+
+class Forge(Protocol):
+    """What checks and commands may do on a forge; adapters hide every API detail."""
+
+    kind: ForgeKind
+
+    def change_of(self, envelope: Envelope) -> tuple[str, int] | None:
+        """(project, number) of the change an event of this forge is about, if any."""
+        ...
+
+    async def get_change(self, project: str, number: int) -> ChangeRequest:
+        """The change as it is now (a newer push or label than the event's shows here)."""
+        ...
+
+    async def set_check(self, change: ChangeRequest, result: CheckResult) -> str | None:
+        """Publish `result` on the change's head commit; return the conclusion it had before."""
+        ...
+
+    async def upsert_note(self, change: ChangeRequest, marker: str, body: str) -> str | None:
+        """Keep one bot note carrying `marker` on the change, edited in place; its link."""
+        ...
+
+    async def add_labels(self, change: ChangeRequest, names: Sequence[str]) -> None:
+        """Add labels; ones already there are fine."""
+        ...
+
+    async def remove_label(self, change: ChangeRequest, name: str) -> None:
+        """Remove a label; one already gone is fine."""
+        ...
+
+    async def changed_paths(self, change: ChangeRequest, limit: int) -> list[str]:
+        """The paths the change touches, at most `limit`."""
+        ...
+
+    async def approvers(self, change: ChangeRequest) -> list[Person]:
+        """Who approved the change through the forge's own review feature."""
+        ...
+
+    async def permission(self, project: str, person: Person) -> PermissionLevel:
+        """The person's role on the project, in ferrybot's role names."""
+        ...
+
+    async def answer_external_check(
+        self, change: ChangeRequest, check_id: int, required: frozenset[str]
+    ) -> str:
+        """Answer the forge's external status check `check_id` (GitLab Ultimate) with
+        ferrybot's overall verdict on the head (`required` checks present, none failed),
+        now and whenever one of its checks changes."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChangeProposal:
+    """A change request ferrybot keeps open from its own branch (a promotion)."""
+
+    source_branch: str
+    target_branch: str
+    title: str
+    body: str
+    head_sha: str
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    team_reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class ProposalOutcome:
+    """The change request after `open_or_update_change`, and what was done to it."""
+
+    change: ChangeRequest
+    created: bool
+    updated: bool
+
+
+class GitOpsForge(Protocol):
+    """What the promotion engine may do on the forge holding a GitOps repository."""
+
+    kind: ForgeKind
+
+    async def branch_head(self, project: str, branch: str) -> str | None:
+        """The commit a branch points at, or None when there is no such branch."""
+        ...
+
+    async def read_file(self, project: str, path: str, ref: str) -> str | None:
+        """A file's text at `ref`, or None when it does not exist there."""
+        ...
+
+    async def commit_files(
+        self,
+        project: str,
+        branch: str,
+        base: tuple[str, str],
+        files: dict[str, str],
+        message: str,
+    ) -> tuple[str, bool]:
+        """Point `branch` at one commit on `base` (branch, the SHA read) writing `files`;
+        (its SHA, whether it was written now): a branch already holding that is left alone."""
+        ...
+
+    async def open_or_update_change(
+        self, project: str, proposal: ChangeProposal
+    ) -> ProposalOutcome:
+        """The one open change request of the proposal's branch, opened or updated in place."""
+        ...
+
+    async def open_change(self, project: str, source_branch: str) -> ChangeRequest | None:
+        """The open change request from `source_branch`, if any."""
+        ...
+
+    async def add_labels(self, change: ChangeRequest, names: Sequence[str]) -> None:
+        """Add the labels the change does not carry yet."""
+        ...
+
+    async def file_history(
+        self, project: str, branch: str, path: str, limit: int
+    ) -> list[tuple[str, datetime]]:
+        """The newest `limit` commits on `branch` that changed `path`: (SHA, commit time)."""
+        ...
+
+    async def close_change(self, project: str, source_branch: str, why: str) -> int | None:
+        """Close the branch's open change request, saying why; its number, None if none."""
+        ...
+
+    async def set_check(self, change: ChangeRequest, result: CheckResult) -> str | None:
+        """Publish `result` on the change's head commit; return the conclusion it had before."""
+        ...

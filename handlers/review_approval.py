@@ -1,0 +1,88 @@
+"""`ferrybot/approval` from the forge's own approvals: counted only from allowed non-authors.
+
+On GitLab, `/approve` is GitLab's own quick action and never reaches ferrybot, and labels can be
+set by anyone with a quick action: the verdict is read from the approvals API on every merge
+request event, never from a label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.checks import CheckResult, Conclusion
+from bot.context import Context
+from bot.forges.port import ChangeRequest, Forge
+from bot.pipeline.dispatch import on
+from handlers.approval import APPROVE_PERMISSION, CHECK_NAME
+from schemas.commands_config import CommandGrant
+from schemas.config import BotConfig
+from schemas.envelope import Source
+
+
+@dataclass(frozen=True)
+class CountedApprovals:
+    """The approvals that count, and each one that does not with the reason."""
+
+    counted: list[str]
+    ignored: list[tuple[str, str]]
+
+
+async def count_approvals(
+    forge: Forge, change: ChangeRequest, config: BotConfig
+) -> CountedApprovals:
+    """Sort the change's approvals into those of allowed approvers and the rest."""
+    grant = config.commands.permissions.get("approve", CommandGrant())
+    minimum = grant.level if grant.level is not None else APPROVE_PERMISSION
+    named = {user.lower() for user in grant.users}
+    counted: list[str] = []
+    ignored: list[tuple[str, str]] = []
+    for person in await forge.approvers(change):
+        if person.login.lower() == change.author.lower():
+            ignored.append((person.login, "opened the merge request"))
+        elif person.login.lower() in named:
+            counted.append(person.login)
+        elif (await forge.permission(change.project, person)).rank >= minimum.rank:
+            counted.append(person.login)
+        else:
+            ignored.append((person.login, f"has less than the {minimum.value} role"))
+    return CountedApprovals(counted, ignored)
+
+
+def evaluate_review_approval(
+    change: ChangeRequest, approvals: CountedApprovals, config: BotConfig
+) -> CheckResult:
+    """Success with one counted approval and no blocking label; else what is still needed."""
+    needed = []
+    if not approvals.counted:
+        needed.append("an approval from an approver (not the author)")
+    for label in sorted(change.labels & set(config.policy.blocking_labels)):
+        needed.append(f"the `{label}` label removed")
+    # Logins in code spans: GitLab would notify a plain @mention on every edit of the note.
+    lines = [f"- `{login}`'s approval does not count: {why}" for login, why in approvals.ignored]
+    if not needed:
+        who = ", ".join(f"`{login}`" for login in approvals.counted)
+        summary = "\n".join([f"Approved by {who}.", *lines])
+        return CheckResult(CHECK_NAME, Conclusion.SUCCESS, "Approved", summary)
+    summary = "\n".join(["Still needed:", "", *(f"- {item}" for item in needed), *lines])
+    return CheckResult(CHECK_NAME, Conclusion.FAILURE, "Not ready to merge", summary)
+
+
+@on(
+    "merge_request.open",
+    "merge_request.reopen",
+    "merge_request.update",
+    "merge_request.approved",
+    "merge_request.unapproved",
+    "merge_request.approval",
+    "merge_request.unapproval",
+    source=Source.GITLAB,
+    coalesce=True,
+)
+async def review_approval_check(ctx: Context) -> None:
+    """Publish the approval verdict from the merge request's approvals as they are now."""
+    forge = ctx.change_forge
+    change = await ctx.change()
+    approvals = await count_approvals(forge, change, ctx.config)
+    result = evaluate_review_approval(change, approvals, ctx.config)
+    await forge.set_check(change, result)
+    ctx.log.debug("approval.published", conclusion=result.conclusion.value, sha=change.head_sha)

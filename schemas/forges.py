@@ -1,0 +1,28 @@
+"""The forges ferrybot talks to, as config and events name them."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class ForgeKind(StrEnum):
+    """A forge: where repositories, their changes and their checks live."""
+
+    GITHUB = "github"
+    GITLAB = "gitlab"
+
+
+_GITHUB_REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
+# GitLab nests groups (up to 20 levels); each part as in a GitHub name.
+_GITLAB_PROJECT = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){1,20}", re.ASCII)
+
+
+def repository_path(value: str, forge: object) -> str:
+    """`value` when it names a repository on `forge` (`owner/name`, or GitLab's project path)."""
+    if forge is ForgeKind.GITLAB:
+        if not _GITLAB_PROJECT.fullmatch(value) or ".." in value:
+            raise ValueError("repo is the GitLab project's path, `group/project`")
+    elif not _GITHUB_REPO.fullmatch(value) or ".." in value:
+        raise ValueError("repo is `owner/name`")
+    return value
