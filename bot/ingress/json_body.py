@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Final
 
 from bot.ingress.errors import Refused
+from schemas import json_codec
 
 # The deepest real payload we hold (GitHub's examples) nests 7 levels. json's C parser recurses
 # once per level (RecursionError near 1,000), and pydantic, which reads envelopes back off
@@ -47,7 +47,7 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if nesting_exceeds(body, MAX_JSON_DEPTH):
         raise Refused(400, f"body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels")
     try:
-        payload = json.loads(body)
+        payload = json_codec.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise Refused(400, "body is not valid JSON") from None
     if not isinstance(payload, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
-from bot.ledger.facts import Fact, facts_from_audit, facts_from_envelope
+from bot.ledger.facts import Fact, facts_from_audit, facts_from_envelope, may_hold_facts
 from bot.logs import get_logger
 from bot.settings import Settings
 from schemas.audit import AuditRecord
@@ -20,6 +20,11 @@ def record_facts(settings: Settings, record: ConsumerRecord[bytes, bytes]) -> li
     try:
         if record.topic == settings.topic_audit:
             return facts_from_audit(AuditRecord.model_validate_json(raw))
+        peeked = Envelope.peek(raw)
+        if peeked is not None and not may_hold_facts(*peeked):
+            # Most events (every pull request's) tell the ledger nothing: parsing their 25 KB
+            # bodies here cost `ferrybot run` a second decode of every webhook.
+            return []
         return facts_from_envelope(Envelope.from_bytes(raw))
     except ValidationError as exc:
         log.error(

@@ -105,8 +105,21 @@ def git_sha(revision: object) -> str | None:
     return tail if _SHA.fullmatch(tail) else None
 
 
+def may_hold_facts(source: str, event: str) -> bool:
+    """Whether an envelope of this source and event can hold facts, before its body is read."""
+    if source == Source.GITHUB:
+        return event in ("deployment", "deployment_status")
+    if source == Source.GITLAB:
+        return event == "deployment"
+    if source == Source.REGISTRY:
+        return event == "manifest"
+    return source in (Source.ARGOCD, Source.FLUX)
+
+
 def facts_from_envelope(envelope: Envelope) -> list[Fact]:
     """Deployment events (GitHub, GitLab, Argo CD, Flux) and image pushes; others tell nothing."""
+    if not may_hold_facts(envelope.source, envelope.event):
+        return []
     payload = payload_dict(envelope)
     if envelope.source is Source.GITHUB and envelope.event in ("deployment", "deployment_status"):
         return _github_deployment(envelope, payload)

@@ -226,12 +226,11 @@ class EventProducer:
         """Return only once the broker has the message; raise BusUnavailable otherwise."""
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(
-                self._started.send_and_wait(
+            # A timeout scope rather than wait_for, which wraps every produce in a task of its own.
+            async with asyncio.timeout(ack_timeout or self._settings.produce_timeout_seconds):
+                await self._started.send_and_wait(
                     topic, value=value, key=key.encode(), headers=list(headers)
-                ),
-                ack_timeout or self._settings.produce_timeout_seconds,
-            )
+                )
         except (TimeoutError, KafkaError) as exc:
             PRODUCE_FAILURES.labels(topic=topic).inc()
             raise BusUnavailable(f"broker did not acknowledge: {type(exc).__name__}") from exc

@@ -71,6 +71,12 @@ class _Item:
     ticket: Ticket
     envelope: Envelope | None
     undecodable: str | None = None
+    # Read once: every older event of the subject compares its head with the waiting ones.
+    head: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.envelope is not None:
+            self.head = _head_sha(self.envelope)
 
 
 @dataclass
@@ -280,9 +286,7 @@ class Worker:
         if head is None or not any(handler.coalesce for handler in handlers):
             return handlers
         newer = [
-            item.envelope
-            for item in waiting
-            if item.envelope is not None and _head_sha(item.envelope) == head
+            item.envelope for item in waiting if item.envelope is not None and item.head == head
         ]
         kept = [
             handler

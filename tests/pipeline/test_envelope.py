@@ -56,3 +56,31 @@ def test_a_damaged_record_is_a_value_error(wire: bytes) -> None:
     """Whatever is wrong with a record, decoding says ValueError (the worker dead-letters it)."""
     with pytest.raises(ValueError):
         Envelope.from_bytes(wire)
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        pytest.param(
+            WIRE_V2 + b'{"source":"github","event":"push"}\nnot json at all',
+            ("github", "push"),
+            id="wire-2-body-left-unread",
+        ),
+        pytest.param(b'{"version": 1, "source": "github"}', None, id="wire-1"),
+        pytest.param(WIRE_V2 + b"no payload line", None, id="no-payload-line"),
+        pytest.param(WIRE_V2 + b"[1, 2]\n{}", None, id="header-not-an-object"),
+        pytest.param(WIRE_V2 + b'{"source": 3, "event": "push"}\n{}', None, id="source-not-text"),
+    ],
+)
+def test_peek_reads_source_and_event_from_the_header_line_only(
+    wire: bytes, expected: tuple[str, str] | None
+) -> None:
+    """peek answers from the header line alone, and None whenever from_bytes must decide."""
+    assert Envelope.peek(wire) == expected
+
+
+def test_peek_agrees_with_a_full_decode() -> None:
+    """What peek reads is the source and event the decoded envelope has."""
+    wire = Envelope.with_raw_payload(BODY, json.loads(BODY), **_fields()).to_bytes()
+    decoded = Envelope.from_bytes(wire)
+    assert Envelope.peek(wire) == (decoded.source.value, decoded.event)

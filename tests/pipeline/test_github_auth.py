@@ -9,6 +9,8 @@ import aiohttp
 import gidgethub.aiohttp
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from bot.github.auth import JWT_LIFETIME_SECONDS, InstallationTokens, app_jwt
 from bot.github.clients import GitHubClients
@@ -28,6 +30,32 @@ def test_app_jwt_lives_at_most_540_seconds() -> None:
     assert claims["iss"] == "7"
     assert claims["exp"] - 1_000_000 <= 540 == JWT_LIFETIME_SECONDS
     assert claims["iat"] < 1_000_000  # backdated for clock drift
+
+
+def test_app_jwts_signed_with_one_loaded_key_verify_alike() -> None:
+    """Each JWT signed with the once-loaded key verifies with the App's public key."""
+    key = generate_app_key()
+    tokens = [app_jwt(7, key.private_pem, now=1_000_000 + step) for step in range(3)]
+    for token in tokens:
+        claims = jwt.decode(
+            token, key.public_pem, algorithms=["RS256"], options={"verify_exp": False}
+        )
+        assert claims["iss"] == "7"
+
+
+def test_a_private_key_that_is_not_rsa_is_refused() -> None:
+    """RS256 needs an RSA key: an EC key is refused by name, not with a signing traceback."""
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    with pytest.raises(ValueError, match="not an RSA key"):
+        app_jwt(7, pem)
 
 
 async def test_installation_token_is_cached_until_near_expiry(fake_github: FakeGitHub) -> None:
