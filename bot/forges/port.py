@@ -163,6 +163,11 @@ class GitOpsForge(Protocol):
 
     kind: ForgeKind
 
+    @property
+    def dry_run(self) -> bool:
+        """True when writes to this forge are recorded, not sent."""
+        ...
+
     async def branch_head(self, project: str, branch: str) -> str | None:
         """The commit a branch points at, or None when there is no such branch."""
         ...

@@ -363,7 +363,7 @@ class Worker:
                                 gh=await self._clients.for_envelope(envelope),
                                 config=self._settings.bot,
                                 log=handler_log,
-                                dry_run=self._settings.effective_dry_run,
+                                dry_run=self._dry_run(envelope),
                                 publisher=self._publisher,
                                 sources=self._sources,
                                 check_runs=scope,
@@ -383,6 +383,12 @@ class Worker:
                 await self._dead_letter(record, envelope, handler.name, attempts, reason)
             else:
                 observe_handler(handler.name, HandlerOutcome.OK, started)
+
+    def _dry_run(self, envelope: Envelope) -> bool:
+        """Dry run for the forge the event came from: GitHub and GitLab each have their own."""
+        if envelope.source is Source.GITLAB:
+            return self._settings.gitlab_dry_run
+        return self._settings.effective_dry_run
 
     async def _dead_letter(
         self,

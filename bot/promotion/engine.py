@@ -168,7 +168,7 @@ async def promote(ctx: Context, request: PromotionRequest) -> PromotionResult:
     # Triggers for one stage can arrive on different partitions (an MLflow alias, a merge, a
     # command) and run at once; if another one moved the branch meanwhile, this PR body may
     # describe the other commit, so do it again: the last one to finish then wins whole.
-    if not ctx.dry_run and await forge.branch_head(stage.repo, branch) != head_sha:
+    if not forge.dry_run and await forge.branch_head(stage.repo, branch) != head_sha:
         raise TransientError(f"{branch} moved while promoting; promoting again")
     if pull.created:
         outcome = Outcome.OPENED

@@ -11,6 +11,7 @@ from gidgethub.abc import GitHubAPI
 from bot.checks import CheckResult, publish_check
 from bot.forges.github.changes import change_from_pull
 from bot.forges.port import ChangeProposal, ChangeRequest, ProposalOutcome
+from bot.github.dryrun import DryRunGitHubAPI
 from bot.promotion import gitdata
 from bot.promotion.gitdata import RepoRef
 from bot.promotion.pulls import close_superseded, open_or_update_pr, open_pull
@@ -25,6 +26,11 @@ class GitHubGitOps:
 
     def __init__(self, gh: GitHubAPI) -> None:
         self.gh = gh
+
+    @property
+    def dry_run(self) -> bool:
+        """True when the client records writes instead of sending them."""
+        return isinstance(self.gh, DryRunGitHubAPI)
 
     async def branch_head(self, project: str, branch: str) -> str | None:
         """The branch's commit (Git refs API)."""

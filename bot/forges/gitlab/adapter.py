@@ -14,6 +14,7 @@ from gidgetlab.abc import GitLabAPI
 from gidgetlab.exceptions import BadRequest
 
 from bot.checks import CheckResult, Conclusion, text_and_listing
+from bot.forges.gitlab.client import DryRunGitLabClient
 from bot.forges.gitlab.markdown import SECTION_LIMIT, without_quick_actions
 from bot.forges.gitlab.notes import (
     DETAILS_MARKER,
@@ -86,6 +87,11 @@ class GitLabForge:
     def __init__(self, gl: GitLabAPI, memory: GitLabMemory) -> None:
         self._gl = gl
         self._memory = memory
+
+    @property
+    def dry_run(self) -> bool:
+        """True when the client records writes instead of sending them."""
+        return isinstance(self._gl, DryRunGitLabClient)
 
     @property
     def client(self) -> GitLabAPI:
