@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 from tests.fakegitlab.state import (
+    Award,
     Commit,
     CommitStatus,
     Discussion,
@@ -297,4 +298,17 @@ def member(base: str, who: User, access_level: int) -> dict[str, Any]:
         "created_at": None,
         "expires_at": None,
         "membership_state": "active",
+    }
+
+
+def award(base: str, item: Award, note_id: int) -> dict[str, Any]:
+    """doc/api/emoji_reactions.md, an emoji reaction on a comment."""
+    return {
+        "id": item.id,
+        "name": item.name,
+        "user": user(base, item.user),
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.created_at),
+        "awardable_id": note_id,
+        "awardable_type": "Note",
     }

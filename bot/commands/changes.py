@@ -1,0 +1,18 @@
+"""What commands do to a change behind the forge port (a GitLab merge request)."""
+
+from __future__ import annotations
+
+from bot.commands.framework import ChangeState, Invocation
+from bot.commands.rechecks import refresh_change_checks
+
+
+async def set_change_label(inv: Invocation, state: ChangeState, label: str, *, on: bool) -> None:
+    """Add or remove one label, then re-run ferrybot's checks, which read labels."""
+    forge = inv.ctx.change_forge
+    if on:
+        await forge.add_labels(state.change, [label])
+        state.labels.add(label)
+    else:
+        await forge.remove_label(state.change, label)
+        state.labels.discard(label)
+    await refresh_change_checks(inv.ctx)
