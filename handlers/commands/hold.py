@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation, command
-from bot.commands.changes import set_change_label
+from bot.commands.changes import set_change_labels
 from bot.commands.labels import add_labels, remove_label
 from bot.commands.rechecks import refresh_label_checks
 from schemas.commands_config import PermissionLevel
@@ -42,7 +42,7 @@ async def hold(inv: Invocation) -> str | None:
                 f"**On hold** (`/hold` by `{inv.actor}`): this thread stays unresolved until "
                 "`/hold cancel` or `/unhold`.",
             )
-        await set_change_label(inv, change, label, on=not cancel)
+        await set_change_labels(inv, change, [label], on=not cancel)
         return None
     state = inv.state
     if cancel:

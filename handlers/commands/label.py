@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation, command
-from bot.commands.changes import set_change_label
+from bot.commands.changes import set_change_labels
 from bot.commands.labels import add_labels, remove_label, repository_labels
 from bot.commands.parser import is_label
 from bot.commands.rechecks import refresh_label_checks
@@ -114,8 +114,7 @@ async def remove_labels(inv: Invocation) -> str | None:
     """Remove the labels, then re-run the checks that read labels."""
     change = inv.change
     if change is not None:
-        for name in _labels_on_change(inv, change.labels):
-            await set_change_label(inv, change, name, on=False)
+        await set_change_labels(inv, change, _labels_on_change(inv, change.labels), on=False)
         return None
     names = await _known_labels(inv)
     state = inv.state

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation, command
-from bot.commands.changes import set_change_label
+from bot.commands.changes import set_change_labels
 from handlers.approval import toggle_review_label
 from schemas.commands_config import PermissionLevel
 
@@ -28,7 +28,7 @@ async def lgtm(inv: Invocation) -> str | None:
         if inv.args not in ((), ("cancel",)):
             raise CommandRefused("use `/lgtm` or `/lgtm cancel`, with nothing after it")
         label = inv.config.commands.lgtm_label
-        await set_change_label(inv, change, label, on=not inv.args)
+        await set_change_labels(inv, change, [label], on=not inv.args)
         return None
     await toggle_review_label(inv, inv.config.commands.lgtm_label, approving=False)
     return None

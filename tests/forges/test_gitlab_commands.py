@@ -248,17 +248,32 @@ async def test_retest_reruns_ferrybots_statuses(gitlab_bot: GitLabBot) -> None:
     assert "re-ran `ferrybot/approval`, `ferrybot/policy`" in reply
 
 
-async def test_remove_label_takes_a_label_off(gitlab_bot: GitLabBot) -> None:
-    """`/remove-label` (not a GitLab quick action) removes a label the MR carries."""
+@pytest.mark.parametrize(
+    ("body", "left", "refusal"),
+    [
+        ("/remove-label bug docs", ["lgtm"], None),
+        ("/remove-label lgtm", ["bug", "docs", "lgtm"], "use `/lgtm cancel`"),
+        ("/remove-label missing", ["bug", "docs", "lgtm"], "this merge request has no label"),
+    ],
+    ids=["two-labels", "managed-label", "absent-label"],
+)
+async def test_remove_label_on_gitlab(
+    gitlab_bot: GitLabBot, body: str, left: list[str], refusal: str | None
+) -> None:
+    """`/remove-label` (not a GitLab quick action) removes labels, never a managed one."""
     fake = gitlab_bot.fake
     iid = open_mr(fake)
-    fake.set_labels(
-        fake.state.project(PROJECT), fake.state.project(PROJECT).merge_request(iid), ["bug"]
-    )
+    project = fake.state.project(PROJECT)
+    fake.set_labels(project, project.merge_request(iid), ["bug", "docs", "lgtm"])
 
-    await say(gitlab_bot, iid, "rita", "/remove-label bug")
+    await say(gitlab_bot, iid, "rita", body)
 
-    assert fake.labels(PROJECT, iid) == []
+    assert fake.labels(PROJECT, iid) == left
+    if refusal is None:
+        assert replies(fake, iid) == []
+    else:
+        [reply] = replies(fake, iid)
+        assert refusal in reply
 
 
 async def test_replies_hold_no_quick_action_and_logs_no_token(gitlab_bot: GitLabBot) -> None:
