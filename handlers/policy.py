@@ -16,7 +16,7 @@ from bot.check_alerts import announce_new_failure
 from bot.checks import CheckResult, Conclusion, publish_check
 from bot.commands.framework import PullState
 from bot.commands.labels import add_labels, remove_label
-from bot.commands.rechecks import recheck
+from bot.commands.rechecks import change_recheck, recheck
 from bot.context import Context
 from bot.forges.github.changes import change_from_pull
 from bot.forges.port import ChangeRequest, Forge
@@ -243,8 +243,13 @@ async def change_policy_check(ctx: Context) -> None:
     The merge request is read as it is now, so a redelivered or superseded event publishes
     the current verdict, and a status that already says it costs no write.
     """
+    await publish_change_policy(ctx, await ctx.change())
+
+
+@change_recheck(CHECK_NAME)
+async def publish_change_policy(ctx: Context, change: ChangeRequest) -> None:
+    """Publish the policy verdict for `change` through the event's forge."""
     forge = ctx.change_forge
-    change = await ctx.change()
     policy = ctx.config.policy
     hook = ctx.event(MergeRequestHook)
     new_head = ctx.envelope.action in ("open", "reopen") or hook.object_attributes.oldrev

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.checks import CheckResult, Conclusion
+from bot.commands.rechecks import change_recheck
 from bot.context import Context
 from bot.forges.port import ChangeRequest, Forge
 from bot.pipeline.dispatch import on
@@ -80,8 +81,13 @@ def evaluate_review_approval(
 )
 async def review_approval_check(ctx: Context) -> None:
     """Publish the approval verdict from the merge request's approvals as they are now."""
+    await publish_review_approval(ctx, await ctx.change())
+
+
+@change_recheck(CHECK_NAME)
+async def publish_review_approval(ctx: Context, change: ChangeRequest) -> None:
+    """Publish the approval verdict for `change` from its approvals through the event's forge."""
     forge = ctx.change_forge
-    change = await ctx.change()
     approvals = await count_approvals(forge, change, ctx.config)
     result = evaluate_review_approval(change, approvals, ctx.config)
     await forge.set_check(change, result)

@@ -31,11 +31,16 @@ pull request or the issue: owner, repo, number, author, labels, html_url);
 ``inv.config`` the config with the repo file merged in; ``inv.permissions`` answers further
 permission questions with a per-delivery cache. After adding or changing a declaration,
 run ``scripts/readme_tables.py`` to regenerate README.md's command table (a test checks it).
+
+A command runs in GitLab merge-request notes only when declared ``gitlab_refusal=None``; it
+then reads ``inv.change`` (the merge request behind the forge port) and writes only through
+``inv.ctx.change_forge``. Otherwise the GitLab reply quotes the declared reason.
 """
 
 from __future__ import annotations
 
 from bot.commands.framework import (
+    ChangeState,
     CommandRefused,
     CommandRegistry,
     CommandSpec,
@@ -48,6 +53,7 @@ from bot.commands.framework import (
 )
 
 __all__ = [
+    "ChangeState",
     "CommandRefused",
     "CommandRegistry",
     "CommandSpec",

@@ -166,11 +166,12 @@ async def past_replies(gh: GitHubAPI, source: CommentSource, since: datetime) ->
             "per_page": "100",
         },
     ):
-        markers.extend(_markers(comment))
+        markers.extend(reply_markers(comment))
     return PastReplies(markers)
 
 
-def _markers(comment: dict[str, Any]) -> list[tuple[dict[str, str], datetime]]:
+def reply_markers(comment: dict[str, Any]) -> list[tuple[dict[str, str], datetime]]:
+    """The reply markers in a comment or note (`body`, `created_at`), with its time."""
     body = comment.get("body") or ""
     created = _parse_time(comment.get("created_at")) or datetime.now(UTC)
     return [(match.groupdict(), created) for match in _REPLY_MARKER.finditer(body)]

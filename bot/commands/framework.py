@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands.parser import Command
 from bot.commands.wording import Sentence
-from bot.permissions import PermissionResolver
+from bot.forges.port import ChangeRequest, Permissions
 from schemas.commands_config import CommandGrant, PermissionLevel
 from schemas.config import BotConfig
 from schemas.github import Issue, PullRequest
@@ -95,8 +95,51 @@ class IssueState:
         return self.issue.html_url
 
 
-# What every command may read; a command that needs the head or base reads `Invocation.state`.
-ThreadState = PullState | IssueState
+@dataclass
+class ChangeState:
+    """A merge request behind the forge port (GitLab), labels kept current by the commands."""
+
+    change: ChangeRequest
+    labels: set[str]
+
+    @property
+    def owner(self) -> str:
+        """The project's namespace (`group/subgroup`)."""
+        return self.change.project.rpartition("/")[0]
+
+    @property
+    def repo(self) -> str:
+        """The project's own name."""
+        return self.change.project.rpartition("/")[2]
+
+    @property
+    def number(self) -> int:
+        """The merge request's iid."""
+        return self.change.number
+
+    @property
+    def author(self) -> str:
+        """The username that opened the merge request."""
+        return self.change.author
+
+    @property
+    def html_url(self) -> str | None:
+        """The merge request's page."""
+        return self.change.url or None
+
+
+# What every command may read; a command that needs the head or base reads `Invocation.state`
+# (a GitHub pull request) or `Invocation.change` (a merge request behind the port).
+ThreadState = PullState | IssueState | ChangeState
+
+# Why a command declared without `gitlab_refusal=None` does not run in GitLab notes.
+GITHUB_ONLY = "it works on GitHub pull requests only so far"
+# Why the promotion commands do not: their approver checks and replies still read a GitHub
+# pull request (the promotions themselves reach stages on either forge).
+PROMOTION_ON_GITHUB = (
+    "promotion commands run in GitHub comments only so far (they promote stages on either "
+    "forge); on GitLab, the MLflow or registry trigger and a merged promotion MR promote"
+)
 
 
 @dataclass
@@ -109,7 +152,7 @@ class Invocation:
     source: CommentSource
     thread: ThreadState
     config: BotConfig
-    permissions: PermissionResolver
+    permissions: Permissions
 
     @property
     def args(self) -> tuple[str, ...]:
@@ -125,6 +168,11 @@ class Invocation:
             raise CommandRefused(f"`/{self.command.name}` works on pull requests only")
         return self.thread
 
+    @property
+    def change(self) -> ChangeState | None:
+        """The merge request when the command came from a GitLab note, else None."""
+        return self.thread if isinstance(self.thread, ChangeState) else None
+
 
 @dataclass(frozen=True)
 class CommandSpec:
@@ -138,6 +186,8 @@ class CommandSpec:
     aliases: tuple[str, ...] = ()
     not_by_author: bool = False
     on_issues: bool = False
+    # None: it also runs in GitLab merge-request notes; else why it does not, for the reply.
+    gitlab_refusal: str | None = GITHUB_ONLY
 
     @property
     def where(self) -> str:
@@ -166,16 +216,27 @@ class CommandRegistry:
         aliases: tuple[str, ...] = (),
         not_by_author: bool = False,
         on_issues: bool = False,
+        gitlab_refusal: str | None = GITHUB_ONLY,
     ) -> Callable[[CommandFunc], CommandFunc]:
         """Declare the decorated coroutine as the command `/name`.
 
         `on_issues=True`: it also runs in comments on plain issues, where it may read only
         `Invocation.thread` (pull-request commands read `Invocation.state`).
+        `gitlab_refusal=None`: it also runs in GitLab merge-request notes, where it reads
+        `Invocation.change`; otherwise the reply there gives this reason.
         """
 
         def register(func: CommandFunc) -> CommandFunc:
             spec = CommandSpec(
-                name, usage, help, permission, func, aliases, not_by_author, on_issues
+                name,
+                usage,
+                help,
+                permission,
+                func,
+                aliases,
+                not_by_author,
+                on_issues,
+                gitlab_refusal,
             )
             for word in (name, *aliases):
                 known = self._names.get(word)

@@ -6,9 +6,12 @@ from collections.abc import Awaitable, Callable
 
 from bot.commands.framework import PullState
 from bot.context import Context
+from bot.forges.port import ChangeRequest
 from schemas.config import BotConfig
 
 Recheck = Callable[[Context, PullState, BotConfig], Awaitable[None]]
+# A check on a change behind the forge port (GitLab): it reads the change as passed.
+ChangeRecheck = Callable[[Context, ChangeRequest], Awaitable[None]]
 
 rechecks: dict[str, Recheck] = {}
 # The checks whose verdict reads the pull request's labels.
@@ -38,3 +41,23 @@ async def refresh_label_checks(
     for name, run_again in rechecks.items():
         if name in label_rechecks and name != besides:
             await run_again(ctx, state, config)
+
+
+change_rechecks: dict[str, ChangeRecheck] = {}
+
+
+def change_recheck(name: str) -> Callable[[ChangeRecheck], ChangeRecheck]:
+    """Register the decorated coroutine as the way to re-run `name` on a forge's change."""
+
+    def register(func: ChangeRecheck) -> ChangeRecheck:
+        change_rechecks[name] = func
+        return func
+
+    return register
+
+
+async def refresh_change_checks(ctx: Context) -> None:
+    """Re-run every check of the event's change, read as it is now (labels just written)."""
+    change = await ctx.change()
+    for run_again in change_rechecks.values():
+        await run_again(ctx, change)

@@ -5,41 +5,43 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import gidgethub
+import gidgetlab.exceptions
 
 from bot.commands.feedback import (
     MARKER_PREFIX,
     Feedback,
     Reaction,
-    already_handled,
-    past_replies,
-    post_reply,
-    react,
     render_reply,
     reply_window,
 )
 from bot.commands.framework import (
+    ChangeState,
     CommandRefused,
     CommandSpec,
     Invocation,
-    IssueState,
-    PullState,
-    ThreadState,
     commands,
 )
 from bot.commands.parser import Command, parse_commands
-from bot.commands.sources import CommentSource, SourceKind, comment_source
+from bot.commands.sources import CommentSource, SourceKind
 from bot.context import Context
-from bot.permissions import PermissionResolver
+from bot.forges.github.commands import GitHubCommandPort
+from bot.forges.port import CommandPort
 from bot.pipeline.retry import is_transient
-from bot.repo_config import report_problem
 from schemas.audit import AuditRecord
-from schemas.github import Issue, PullRequest
 from schemas.notification import Notification, NotificationKind, Severity
+
+
+def command_port(ctx: Context) -> CommandPort:
+    """The event's forge as the runner sees it: GitLab through `Context.forge`, else GitHub."""
+    if ctx.forge is not None:
+        return ctx.forge.command_port(ctx)
+    return GitHubCommandPort(ctx)
 
 
 async def run_commands(ctx: Context) -> None:
     """Carry out the commands in the delivery's text, if it has any the bot knows."""
-    source = comment_source(ctx)
+    port = command_port(ctx)
+    source = await port.source()
     if source is None:
         return
     if source.author_is_bot or MARKER_PREFIX in source.body:
@@ -53,13 +55,12 @@ async def run_commands(ctx: Context) -> None:
     ours = [(cmd, spec) for cmd in lines if (spec := commands.lookup(cmd.name))]
     if not ours and not parsed.refused:
         return
-    if await already_handled(ctx.gh, source, ctx.bot_login):
+    if await port.already_handled(source):
         ctx.log.info("commands.already_handled", source=source.key, version=source.updated_at)
         return
-    thread = await _thread_state(ctx, source)
-    repo_config = await ctx.repo_config(source.owner, source.repo)
-    await report_problem(ctx.gh, source.owner, source.repo, source.number, repo_config)
-    resolver = PermissionResolver(ctx.gh, source.owner, source.repo)
+    thread = await port.thread(source)
+    repo_config = await port.config(source)
+    resolver = port.permissions(source)
     feedback = Feedback()
     for refused in parsed.refused:
         feedback.refuse(refused.line, refused.reason)
@@ -67,9 +68,9 @@ async def run_commands(ctx: Context) -> None:
         invocation = Invocation(
             ctx, cmd, source.author, source, thread, repo_config.config, resolver
         )
-        await _run_one(invocation, spec, feedback, position)
+        await _run_one(invocation, spec, feedback, position, port.subject(source))
     quoted = [cmd.line for cmd in lines] + [line.line for line in parsed.refused]
-    await _respond(ctx, source, feedback, quoted)
+    await _respond(ctx, port, source, feedback, quoted)
 
 
 def _runs_on_issues(cmd: Command) -> bool:
@@ -77,34 +78,21 @@ def _runs_on_issues(cmd: Command) -> bool:
     return spec is None or spec.on_issues
 
 
-async def _thread_state(ctx: Context, source: CommentSource) -> ThreadState:
-    # Fetched rather than taken from the payload: an issue_comment carries no head, and a
-    # queued event's labels may be stale.
-    url_vars = {"owner": source.owner, "repo": source.repo}
-    if not source.on_pull_request:
-        data = await ctx.gh.getitem(
-            "/repos/{owner}/{repo}/issues/{issue_number}",
-            url_vars={**url_vars, "issue_number": str(source.number)},
-        )
-        issue = Issue.model_validate(data)
-        return IssueState(source.owner, source.repo, issue, set(issue.label_names))
-    data = await ctx.gh.getitem(
-        "/repos/{owner}/{repo}/pulls/{pull_number}",
-        url_vars={**url_vars, "pull_number": str(source.number)},
-    )
-    pull = PullRequest.model_validate(data)
-    return PullState(source.owner, source.repo, pull, set(pull.label_names))
-
-
 async def _run_one(
-    invocation: Invocation, spec: CommandSpec, feedback: Feedback, position: int
+    invocation: Invocation, spec: CommandSpec, feedback: Feedback, position: int, subject: str
 ) -> None:
     cmd, ctx = invocation.command, invocation.ctx
     log = ctx.log.bind(command=spec.name, actor=invocation.actor)
+    on_gitlab = isinstance(invocation.thread, ChangeState)
+    if on_gitlab and spec.gitlab_refusal is not None:
+        feedback.refuse(cmd.line, f"`/{spec.name}` does not run on GitLab: {spec.gitlab_refusal}")
+        log.info("command.refused", why="forge")
+        return
     if spec.not_by_author and invocation.actor.lower() == invocation.thread.author.lower():
+        noun = "merge request" if on_gitlab else "pull request"
         feedback.refuse(
             cmd.line,
-            f"you opened this pull request, so `/{spec.name}` has to come from someone else",
+            f"you opened this {noun}, so `/{spec.name}` has to come from someone else",
         )
         log.info("command.refused", why="author")
         return
@@ -128,6 +116,12 @@ async def _run_one(
         feedback.refuse(cmd.line, f"GitHub refused it (HTTP {int(exc.status_code)})")
         log.warning("command.github_refused", status=int(exc.status_code))
         return
+    except gidgetlab.exceptions.BadRequest as exc:
+        if is_transient(exc):
+            raise
+        feedback.refuse(cmd.line, f"GitLab refused it (HTTP {int(exc.status_code)})")
+        log.warning("command.gitlab_refused", status=int(exc.status_code))
+        return
     feedback.accept(message)
     log.info("command.ran")
     await ctx.audit(
@@ -138,8 +132,7 @@ async def _run_one(
             delivery_id=ctx.envelope.id,
             actor=invocation.actor,
             action=f"command.{spec.name}",
-            subject=f"github/{invocation.thread.owner}/{invocation.thread.repo}"
-            f"#{invocation.thread.number}",
+            subject=subject,
             details={"args": list(cmd.args)},
         )
     )
@@ -147,21 +140,22 @@ async def _run_one(
 
 async def _respond(
     ctx: Context,
+    port: CommandPort,
     source: CommentSource,
     feedback: Feedback,
     quoted: list[str],
 ) -> None:
     if feedback.accepted:
-        await react(ctx.gh, source, Reaction.ACCEPTED)
+        await port.react(source, Reaction.ACCEPTED)
     if feedback.refused:
-        await react(ctx.gh, source, Reaction.REFUSED)
+        await port.react(source, Reaction.REFUSED)
     # A review body takes no reaction, so its reply is the only answer (and the only trace
     # `already_handled` can find).
     if not (feedback.refusals or feedback.messages or source.kind is SourceKind.REVIEW):
         return
     now = datetime.now(UTC)
     interval = ctx.config.commands.refusal_reply_interval_seconds
-    past = await past_replies(ctx.gh, source, reply_window(source, interval, now))
+    past = await port.past_replies(source, reply_window(source, interval, now))
     if past.answered(ctx.envelope.id, source):
         ctx.log.info("commands.reply_exists", source=source.key)
         return
@@ -169,13 +163,13 @@ async def _respond(
     if only_refusals and past.refused_recently(source.author, now - timedelta(seconds=interval)):
         ctx.log.info("commands.reply_rate_limited", to=source.author)
         return
-    await post_reply(ctx.gh, source, render_reply(source, ctx.envelope.id, feedback, quoted))
+    await port.post_reply(source, render_reply(source, ctx.envelope.id, feedback, quoted))
     if feedback.refused:
         await ctx.notify(
             Notification(
                 kind=NotificationKind.COMMAND_REFUSED,
                 severity=Severity.INFO,
-                subject=f"github/{source.owner}/{source.repo}#{source.number}",
+                subject=port.subject(source),
                 title=f"Command refused for {source.author}",
                 # Plain text: each chat provider escapes it for its own service.
                 text="\n".join(feedback.plain_refusals()),

@@ -30,6 +30,7 @@ class SourceKind(StrEnum):
     PR_BODY = "pr_body"
     REVIEW = "review"
     REVIEW_COMMENT = "review_comment"
+    NOTE = "note"  # a GitLab merge-request note
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class CommentSource:
     updated_at: str | None = None
     # False for a comment on a plain issue: only commands declared `on_issues` run there.
     on_pull_request: bool = True
+    # GitLab asks roles by user id, which its Note Hook carries.
+    author_id: int | None = None
 
     @property
     def key(self) -> str:

@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.checks import CheckResult
-from schemas.commands_config import PermissionLevel
+from schemas.commands_config import CommandGrant, PermissionLevel
 from schemas.envelope import Envelope
 from schemas.forges import ForgeKind
+
+if TYPE_CHECKING:
+    from bot.commands.feedback import PastReplies, Reaction
+    from bot.commands.framework import ThreadState
+    from bot.commands.sources import CommentSource
+    from bot.context import Context
+    from bot.permissions import Decision
+    from bot.repo_config import RepoConfig
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,19 @@ class Forge(Protocol):
         now and whenever one of its checks changes."""
         ...
 
+    async def open_thread(self, change: ChangeRequest, marker: str, body: str) -> None:
+        """Keep one unresolved bot thread carrying `marker` (GitLab: "threads must be resolved"
+        blocks the merge while it is open); one already open is left as it is."""
+        ...
+
+    async def resolve_threads(self, change: ChangeRequest, marker: str) -> None:
+        """Resolve the bot's threads carrying `marker`; none open is fine."""
+        ...
+
+    def command_port(self, ctx: Context) -> CommandPort:
+        """What the command runner needs from this forge, for one event."""
+        ...
+
 
 @dataclass(frozen=True)
 class ChangeProposal:
@@ -214,4 +235,66 @@ class GitOpsForge(Protocol):
 
     async def set_check(self, change: ChangeRequest, result: CheckResult) -> str | None:
         """Publish `result` on the change's head commit; return the conclusion it had before."""
+        ...
+
+
+class Permissions(Protocol):
+    """Permission questions about one project, cached for one delivery."""
+
+    async def level(self, login: str) -> PermissionLevel:
+        """The user's role on the project."""
+        ...
+
+    async def in_team(self, login: str, team: str) -> bool:
+        """True when `login` is an active member of `org/team-slug` (GitHub only)."""
+        ...
+
+    async def decide(self, login: str, grant: CommandGrant, default: PermissionLevel) -> Decision:
+        """Allowed when the user is named, in a named team, or holds the minimum role."""
+        ...
+
+
+class CommandPort(Protocol):
+    """What the command runner needs from a forge: the text, its thread, who may act, answers.
+
+    One runner serves every forge; each forge implements this over its own API (GitHub:
+    reactions and issue comments; GitLab: award emoji and notes).
+    """
+
+    kind: ForgeKind
+
+    async def source(self) -> CommentSource | None:
+        """The event's newly written text that may hold commands, or None."""
+        ...
+
+    async def thread(self, source: CommentSource) -> ThreadState:
+        """The pull request, issue or merge request the text is on, as it is now."""
+        ...
+
+    async def config(self, source: CommentSource) -> RepoConfig:
+        """The config in force where the text was written (problems reported there)."""
+        ...
+
+    def permissions(self, source: CommentSource) -> Permissions:
+        """Permission questions about the text's project, for this delivery."""
+        ...
+
+    def subject(self, source: CommentSource) -> str:
+        """The text's thread as audit and chat name it: `github/o/r#1`, `gitlab/g/p!1`."""
+        ...
+
+    async def react(self, source: CommentSource, reaction: Reaction) -> None:
+        """Leave `reaction` on the text (a repeat is fine)."""
+        ...
+
+    async def already_handled(self, source: CommentSource) -> bool:
+        """True when ferrybot already answered this version of the text."""
+        ...
+
+    async def past_replies(self, source: CommentSource, since: datetime) -> PastReplies:
+        """ferrybot's replies on the thread since `since`, from their hidden markers."""
+        ...
+
+    async def post_reply(self, source: CommentSource, body: str) -> None:
+        """Post the reply on the thread (the forge makes it safe to post)."""
         ...

@@ -13,6 +13,8 @@ from handlers.approval import APPROVE_PERMISSION, toggle_review_label
     "Approvers are `commands.permissions.approve` in the config.",
     permission=APPROVE_PERMISSION,
     not_by_author=True,
+    gitlab_refusal="`/approve` is GitLab's own quick action: approve in GitLab's UI; "
+    "ferrybot counts approvals from approvers",
 )
 async def approve(inv: Invocation) -> str | None:
     """Add or remove the approved label and record the approver in the approval comment."""

@@ -29,6 +29,7 @@ def logins(inv: Invocation, default_self: bool) -> list[str]:
     usage="/assign [@user...]",
     help="Assign the named people (yourself when none are named).",
     permission=PermissionLevel.TRIAGE,
+    gitlab_refusal="`/assign` is GitLab's own quick action, which GitLab runs itself",
 )
 async def assign(inv: Invocation) -> str | None:
     """Add assignees; GitHub skips people who cannot be assigned, so say who was skipped."""
@@ -55,6 +56,7 @@ async def assign(inv: Invocation) -> str | None:
     usage="/unassign [@user...]",
     help="Unassign the named people (yourself when none are named).",
     permission=PermissionLevel.TRIAGE,
+    gitlab_refusal="`/unassign` is GitLab's own quick action, which GitLab runs itself",
 )
 async def unassign(inv: Invocation) -> str | None:
     """Remove assignees (removing someone not assigned changes nothing)."""

@@ -12,6 +12,8 @@ from schemas.commands_config import PermissionLevel
     usage="/cc @user...",
     help="Request reviews from the named people.",
     permission=PermissionLevel.TRIAGE,
+    gitlab_refusal="`/cc` is GitLab's own quick action; "
+    "request reviews with GitLab's `/assign_reviewer`",
 )
 async def cc(inv: Invocation) -> str | None:
     """Request reviewers; GitHub refuses the author as their own reviewer, so drop them."""
@@ -32,6 +34,8 @@ async def cc(inv: Invocation) -> str | None:
     usage="/uncc @user...",
     help="Withdraw review requests from the named people.",
     permission=PermissionLevel.TRIAGE,
+    gitlab_refusal="GitLab withdraws review requests with its own "
+    "`/unassign_reviewer` quick action",
 )
 async def uncc(inv: Invocation) -> str | None:
     """Remove review requests (one not requested changes nothing)."""

@@ -24,6 +24,7 @@ async def _set_state(inv: Invocation, state_name: str) -> None:
     usage="/close",
     help="Close the pull request.",
     permission=PermissionLevel.TRIAGE,
+    gitlab_refusal="`/close` is GitLab's own quick action, which GitLab runs itself",
 )
 async def close(inv: Invocation) -> str | None:
     """Close (closing a closed pull request changes nothing)."""
@@ -36,6 +37,7 @@ async def close(inv: Invocation) -> str | None:
     usage="/reopen",
     help="Reopen a closed pull request.",
     permission=PermissionLevel.TRIAGE,
+    gitlab_refusal="`/reopen` is GitLab's own quick action, which GitLab runs itself",
 )
 async def reopen(inv: Invocation) -> str | None:
     """Reopen (reopening an open pull request changes nothing)."""

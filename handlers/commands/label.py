@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation, command
+from bot.commands.changes import set_change_labels
 from bot.commands.labels import add_labels, remove_label, repository_labels
 from bot.commands.parser import is_label
 from bot.commands.rechecks import refresh_label_checks
@@ -66,12 +67,31 @@ async def _known_labels(inv: Invocation) -> list[str]:
     return [known[arg.lower()] for arg in inv.args]
 
 
+def _labels_on_change(inv: Invocation, present: set[str]) -> list[str]:
+    """The arguments as labels on the merge request (removing one not there is a typo)."""
+    if not inv.args:
+        raise CommandRefused(f"name at least one label: `/{inv.command.name} LABEL...`")
+    on_change = {name.lower(): name for name in present}
+    names = []
+    for arg in inv.args:
+        if not is_label(arg):
+            raise CommandRefused(Typed(arg), " is not a label name")
+        if (why := reserved_by(arg, inv.config, adding=False)) is not None:
+            raise CommandRefused(why)
+        if arg.lower() not in on_change:
+            raise CommandRefused("this merge request has no label ", Typed(arg))
+        names.append(on_change[arg.lower()])
+    return names
+
+
 @command(
     "label",
     usage="/label LABEL...",
     help="Add one or more labels that exist in the repository (not the review, hold, size or "
     "promotion labels ferrybot manages: their own commands set those).",
     permission=PermissionLevel.TRIAGE,
+    gitlab_refusal="`/label` is GitLab's own quick action, which GitLab runs itself "
+    "(it adds any project label, so ferrybot re-checks the labels it manages)",
 )
 async def label(inv: Invocation) -> str | None:
     """Add the labels, then re-run the checks that read labels (one may be blocking)."""
@@ -88,9 +108,14 @@ async def label(inv: Invocation) -> str | None:
     usage="/remove-label LABEL...",
     help="Remove one or more labels.",
     permission=PermissionLevel.TRIAGE,
+    gitlab_refusal=None,
 )
 async def remove_labels(inv: Invocation) -> str | None:
     """Remove the labels, then re-run the checks that read labels."""
+    change = inv.change
+    if change is not None:
+        await set_change_labels(inv, change, _labels_on_change(inv, change.labels), on=False)
+        return None
     names = await _known_labels(inv)
     state = inv.state
     for name in names:

@@ -7,7 +7,7 @@ from typing import Any
 import gidgethub
 
 from bot.commands import CommandRefused, Invocation, command
-from bot.commands.rechecks import rechecks
+from bot.commands.rechecks import change_rechecks, rechecks, refresh_change_checks
 from bot.pipeline.retry import is_transient
 from schemas.commands_config import PermissionLevel
 
@@ -21,11 +21,19 @@ _FAILED = frozenset({"failure", "timed_out", "cancelled", "action_required", "st
     help="Re-run ferrybot's checks on the head commit and re-request failed check suites "
     "of other apps.",
     permission=PermissionLevel.WRITE,
+    gitlab_refusal=None,
 )
 async def retest(inv: Invocation) -> str | None:
-    """Re-run every registered ferrybot check, then re-request the others' failed suites."""
+    """Re-run every registered ferrybot check, then re-request the others' failed suites.
+
+    On GitLab only ferrybot's own statuses are re-run: pipelines are GitLab CI's to retry.
+    """
     if inv.args:
         raise CommandRefused("`/retest` takes no arguments")
+    if inv.change is not None:
+        await refresh_change_checks(inv.ctx)
+        names = ", ".join(f"`{name}`" for name in sorted(change_rechecks))
+        return f"re-ran {names}; retry GitLab CI jobs from the pipeline page"
     for run_again in rechecks.values():
         await run_again(inv.ctx, inv.state, inv.config)
     refused = await _rerequest_failed_suites(inv)

@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from bot.commands import CommandRefused, Invocation, command
+from bot.commands.framework import PROMOTION_ON_GITHUB
 from bot.evaluation.dispatch import TrainingRequest
 from bot.evaluation.retrain import retrain, version_in
 from bot.promotion.approval import require_stage_approver
@@ -23,6 +24,7 @@ USAGE = "/retrain <pipeline> [in <stage>]"
     "the last) runs. Stages with approvers need one who did not author the change.",
     permission=PermissionLevel.WRITE,
     on_issues=True,
+    gitlab_refusal=PROMOTION_ON_GITHUB,
 )
 async def retrain_command(inv: Invocation) -> str | None:
     """Same permissions as /promote; one dispatch per comment, whatever is redelivered."""

@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 from tests.fakegitlab.state import (
+    Award,
     Commit,
     CommitStatus,
     Discussion,
@@ -316,4 +317,17 @@ def tag(base: str, project: Project, found: Tag) -> dict[str, Any]:
         "release": None,
         "protected": False,
         "created_at": iso(found.created_at),
+    }
+
+
+def award(base: str, item: Award, note_id: int) -> dict[str, Any]:
+    """doc/api/emoji_reactions.md, an emoji reaction on a comment."""
+    return {
+        "id": item.id,
+        "name": item.name,
+        "user": user(base, item.user),
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.created_at),
+        "awardable_id": note_id,
+        "awardable_type": "Note",
     }

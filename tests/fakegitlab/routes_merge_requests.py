@@ -1,4 +1,4 @@
-"""Routes for merge requests, their diffs, notes, threads and approvals."""
+"""Routes for merge requests, their diffs, notes, threads, approvals and emoji on notes."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.fakegitlab.state import (
     DEVELOPER,
     MAINTAINER,
     REPORTER,
+    Award,
     Discussion,
     MergeRequest,
     Note,
@@ -531,3 +532,37 @@ def resolve_discussion(request: ApiRequest) -> Reply:
             item.resolved = resolved
             item.resolved_by = request.author if resolved else None
     return Reply(200, render.discussion(request.web_url, project, mr, thread))
+
+
+# Emoji reactions on notes
+
+
+@routes(
+    "GET",
+    "/projects/:id/merge_requests/:merge_request_iid/notes/:note_id/award_emoji",
+    paginated=True,
+)
+def list_note_awards(request: ApiRequest) -> Reply:
+    project = request.project(REPORTER)
+    mr = request.merge_request(project)
+    _, item = _find_note(request, mr)
+    return request.page([render.award(request.web_url, a, item.id) for a in item.awards])
+
+
+@routes(
+    "POST",
+    "/projects/:id/merge_requests/:merge_request_iid/notes/:note_id/award_emoji",
+    [Param("name", required=True)],
+)
+def award_note(request: ApiRequest) -> Reply:
+    project = request.project(REPORTER)
+    mr = request.merge_request(project)
+    _, item = _find_note(request, mr)
+    name = request.params["name"]
+    # lib/api/award_emoji.rb turns AddService's validation error into not_found!: a second
+    # award of the same name by the same user is "404 Award Emoji Name has already been taken".
+    if any(a.name == name and a.user.id == request.author.id for a in item.awards):
+        raise GitLabError(404, "404 Award Emoji Name has already been taken Not Found")
+    award = Award(request.state.next_id("award"), name, request.author)
+    item.awards.append(award)
+    return Reply(201, render.award(request.web_url, award, item.id))

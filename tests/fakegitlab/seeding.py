@@ -343,6 +343,11 @@ class Seeding:
         mr = project.merge_request(iid)
         return [render.discussion(self.url, project, mr, t) for t in mr.discussions]
 
+    def awards(self, project_path: str, iid: int, note_id: int) -> list[tuple[str, str]]:
+        """The emoji on a note, as (username, name), oldest first."""
+        mr = self.state.project(project_path).merge_request(iid)
+        return [(a.user.username, a.name) for n in mr.notes() if n.id == note_id for a in n.awards]
+
     def labels(self, project_path: str, iid: int) -> list[str]:
         return sorted(self.state.project(project_path).merge_request(iid).labels)
 

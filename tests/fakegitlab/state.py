@@ -102,6 +102,16 @@ class CommitStatus:
 
 
 @dataclass
+class Award:
+    """An emoji reaction on a note (doc/api/emoji_reactions.md)."""
+
+    id: int
+    name: str
+    user: User
+    created_at: datetime = field(default_factory=now)
+
+
+@dataclass
 class Note:
     id: int
     body: str
@@ -113,6 +123,7 @@ class Note:
     system: bool = False
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
+    awards: list[Award] = field(default_factory=list)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import base64
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from gidgetlab.abc import GitLabAPI
@@ -15,6 +15,7 @@ from gidgetlab.exceptions import BadRequest
 
 from bot.checks import CheckResult, Conclusion, text_and_listing
 from bot.forges.gitlab.client import DryRunGitLabClient
+from bot.forges.gitlab.commands import GitLabCommandPort
 from bot.forges.gitlab.markdown import SECTION_LIMIT, without_quick_actions
 from bot.forges.gitlab.notes import (
     DETAILS_MARKER,
@@ -25,7 +26,7 @@ from bot.forges.gitlab.notes import (
     write_note,
 )
 from bot.forges.gitlab.statuses import StatusKey, StatusMemory, publish_status
-from bot.forges.gitlab.subjects import merge_request_in_subject
+from bot.forges.gitlab.subjects import merge_request_in_subject, project_path
 from bot.forges.port import (
     ChangedFile,
     ChangeProposal,
@@ -39,6 +40,10 @@ from bot.pipeline.retry import PermanentError, TransientError
 from schemas.commands_config import PermissionLevel
 from schemas.envelope import Envelope
 from schemas.forges import ForgeKind
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
 
 # GitLab's access levels (members API) in ferrybot's role names: Reporters triage, Developers
 # push (write), Maintainers maintain, Owners administer; Guests and Planners only read.
@@ -74,11 +79,6 @@ class GitLabMemory:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-def project_path(project: str) -> str:
-    """A project's path as GitLab's API takes it in a URL: every `/` encoded."""
-    return quote(project, safe="")
-
-
 class GitLabForge:
     """The forge port over one gidgetlab client."""
 
@@ -111,6 +111,15 @@ class GitLabForge:
                         raise
                     memory.bot_unknown = True
         return memory.bot
+
+    @property
+    def gitlab(self) -> GitLabAPI:
+        """The client, for the command port's note and emoji calls."""
+        return self._gl
+
+    def command_port(self, ctx: Context) -> GitLabCommandPort:
+        """Commands in this event's merge-request note."""
+        return GitLabCommandPort(self, ctx)
 
     def change_of(self, envelope: Envelope) -> tuple[str, int] | None:
         """The merge request named by the event's key (`gitlab/<project>!<iid>`)."""
@@ -273,6 +282,44 @@ class GitLabForge:
         if member.get("state") not in (None, "active"):
             return PermissionLevel.NONE  # blocked or awaiting approval
         return ROLE_OF_ACCESS_LEVEL.get(int(member.get("access_level", 0)), PermissionLevel.NONE)
+
+    async def open_thread(self, change: ChangeRequest, marker: str, body: str) -> None:
+        """One unresolved ferrybot thread carrying `marker`: made once, reopened after that."""
+        thread = await self._own_thread(change, marker)
+        if thread is None:
+            await self._gl.post(
+                f"{self._mr_path(change)}/discussions",
+                data={"body": without_quick_actions(f"{marker}\n{body}")},
+            )
+        elif not _unresolved(thread):
+            await self._gl.put(
+                f"{self._mr_path(change)}/discussions/{thread['id']}", data={"resolved": False}
+            )
+
+    async def resolve_threads(self, change: ChangeRequest, marker: str) -> None:
+        """Resolve ferrybot's thread carrying `marker`, if it is open."""
+        thread = await self._own_thread(change, marker)
+        if thread is not None and _unresolved(thread):
+            await self._gl.put(
+                f"{self._mr_path(change)}/discussions/{thread['id']}", data={"resolved": True}
+            )
+
+    async def _own_thread(self, change: ChangeRequest, marker: str) -> dict[str, Any] | None:
+        bot = await self.identity()
+        if bot is None:
+            return None  # whose thread it is cannot be told: open a new one
+        async for thread in self._gl.getiter(
+            f"{self._mr_path(change)}/discussions", {"per_page": "100"}
+        ):
+            notes = thread.get("notes") or []
+            first = notes[0] if notes else {}
+            author = str((first.get("author") or {}).get("username", ""))
+            if author.lower() == bot.login.lower() and marker in str(first.get("body", "")):
+                return dict(thread)
+        return None
+
+    def _mr_path(self, change: ChangeRequest) -> str:
+        return f"/projects/{project_path(change.project)}/merge_requests/{change.number}"
 
     async def _user_id(self, login: str) -> int | None:
         async for user in self._gl.getiter("/users", {"username": login}):
@@ -551,6 +598,10 @@ def _label_list(names: Sequence[str]) -> str:
         if "," in name:
             raise PermanentError(f"label {name!r} contains a comma, which GitLab cannot take")
     return ",".join(names)
+
+
+def _unresolved(thread: dict[str, Any]) -> bool:
+    return any(n.get("resolvable") and not n.get("resolved") for n in thread.get("notes") or [])
 
 
 def _int_or_none(value: object) -> int | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 PREFIX = "gitlab/"
 
 
@@ -18,3 +20,8 @@ def merge_request_in_subject(subject: str) -> tuple[str, int] | None:
     if not bang or not path or not iid.isdigit():
         return None
     return path, int(iid)
+
+
+def project_path(project: str) -> str:
+    """A project's path as GitLab's API takes it in a URL: every `/` encoded."""
+    return quote(project, safe="")

@@ -12,7 +12,7 @@ from gidgetlab.exceptions import BadRequest
 
 from bot.evaluation.dispatch import TrainingRequest
 from bot.evaluation.markers import MARKER_HEADER, Marker, parse_marker
-from bot.forges.gitlab.adapter import project_path
+from bot.forges.gitlab.subjects import project_path
 from bot.pipeline.retry import PermanentError
 from schemas.evaluation import RetrainConfig
 
