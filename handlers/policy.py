@@ -243,7 +243,13 @@ async def change_policy_check(ctx: Context) -> None:
     The merge request is read as it is now, so a redelivered or superseded event publishes
     the current verdict, and a status that already says it costs no write.
     """
-    await publish_change_policy(ctx, await ctx.change())
+    change = await ctx.change()
+    hook = ctx.event(MergeRequestHook)
+    new_head = ctx.envelope.action in ("open", "reopen") or hook.object_attributes.oldrev
+    if ctx.config.policy.size_labels and new_head:
+        # Only a new head changes the size; the echo of ferrybot's own label is an `update`.
+        change = await apply_change_size_label(ctx.change_forge, change, ctx.config.policy)
+    await publish_change_policy(ctx, change)
 
 
 @change_recheck(CHECK_NAME)
@@ -251,11 +257,6 @@ async def publish_change_policy(ctx: Context, change: ChangeRequest) -> None:
     """Publish the policy verdict for `change` through the event's forge."""
     forge = ctx.change_forge
     policy = ctx.config.policy
-    hook = ctx.event(MergeRequestHook)
-    new_head = ctx.envelope.action in ("open", "reopen") or hook.object_attributes.oldrev
-    if policy.size_labels and new_head:
-        # Only a new head changes the size; the echo of ferrybot's own label is an `update`.
-        change = await apply_change_size_label(forge, change, policy)
     pr = None
     if policy.rules:
         pr = change_variable(change, await forge.changed_paths(change, 3000))

@@ -1,8 +1,9 @@
-"""`ferrybot/approval` from the forge's own approvals: counted only from allowed non-authors.
+"""`ferrybot/approval` on GitLab: `/lgtm` (a label only ferrybot's counts) and the forge's own
+approvals, counted only from allowed non-authors.
 
 On GitLab, `/approve` is GitLab's own quick action and never reaches ferrybot, and labels can be
-set by anyone with a quick action: the verdict is read from the approvals API on every merge
-request event, never from a label.
+set by anyone with a quick action: approvals are read from the approvals API and the `lgtm`
+label counts only when ferrybot added it last (resource label events), on every MR event.
 """
 
 from __future__ import annotations
@@ -50,10 +51,18 @@ async def count_approvals(
 
 
 def evaluate_review_approval(
-    change: ChangeRequest, approvals: CountedApprovals, config: BotConfig
+    change: ChangeRequest, approvals: CountedApprovals, trusted: frozenset[str], config: BotConfig
 ) -> CheckResult:
-    """Success with one counted approval and no blocking label; else what is still needed."""
+    """Success with `/lgtm` (its label set by ferrybot), one counted approval and no blocking
+    label; else what is still needed. `trusted`: the labels ferrybot itself put on last."""
     needed = []
+    lgtm = config.commands.lgtm_label
+    ask = "`/lgtm` from a reviewer with the Developer role (not the author)"
+    if lgtm in change.labels and lgtm not in trusted:
+        # A quick action (`/label ~lgtm`) or the UI can add it too: only ferrybot's counts.
+        needed.append(f"{ask}: the `{lgtm}` label was not set by ferrybot")
+    elif lgtm not in change.labels:
+        needed.append(ask)
     if not approvals.counted:
         needed.append("an approval from an approver (not the author)")
     for label in sorted(change.labels & set(config.policy.blocking_labels)):
@@ -89,6 +98,7 @@ async def publish_review_approval(ctx: Context, change: ChangeRequest) -> None:
     """Publish the approval verdict for `change` from its approvals through the event's forge."""
     forge = ctx.change_forge
     approvals = await count_approvals(forge, change, ctx.config)
-    result = evaluate_review_approval(change, approvals, ctx.config)
+    trusted = await forge.labels_set_by_ferrybot(change)
+    result = evaluate_review_approval(change, approvals, trusted, ctx.config)
     await forge.set_check(change, result)
     ctx.log.debug("approval.published", conclusion=result.conclusion.value, sha=change.head_sha)

@@ -124,6 +124,11 @@ class Forge(Protocol):
         """A file's text at `ref` (a commit SHA for a change's own content), or None."""
         ...
 
+    async def labels_set_by_ferrybot(self, change: ChangeRequest) -> frozenset[str]:
+        """The change's labels whose latest addition ferrybot itself made (anyone can add a
+        label by hand or with a quick action; only ferrybot's stand for its decisions)."""
+        ...
+
     async def approvers(self, change: ChangeRequest) -> list[Person]:
         """Who approved the change through the forge's own review feature."""
         ...

@@ -331,3 +331,24 @@ def award(base: str, item: Award, note_id: int) -> dict[str, Any]:
         "awardable_id": note_id,
         "awardable_type": "Note",
     }
+
+
+def label_event(
+    base: str, project: Project, mr: MergeRequest, event: dict[str, Any]
+) -> dict[str, Any]:
+    """doc/api/resource_label_events.md, one event of a merge request."""
+    label = project.labels.get(event["label"])
+    return {
+        "id": event["id"],
+        "user": user(base, event["user"]),
+        "created_at": iso(mr.updated_at),
+        "resource_type": "MergeRequest",
+        "resource_id": mr.id,
+        "label": {
+            "id": label.id if label else 0,
+            "name": event["label"],
+            "color": label.color if label else "#6699cc",
+            "description": None,
+        },
+        "action": event["action"],
+    }

@@ -231,7 +231,7 @@ def update_merge_request(request: ApiRequest) -> Reply:
             labels.append(name)
     removed = set(params.get("remove_labels") or [])
     labels = [name for name in labels if name not in removed]
-    request.fake.set_labels(project, mr, labels)
+    request.fake.set_labels(project, mr, labels, request.author)
     if "target_branch" in params:
         mr.target_branch = params["target_branch"]
     if "remove_source_branch" in params:
@@ -566,3 +566,17 @@ def award_note(request: ApiRequest) -> Reply:
     award = Award(request.state.next_id("award"), name, request.author)
     item.awards.append(award)
     return Reply(201, render.award(request.web_url, award, item.id))
+
+
+@routes(
+    "GET",
+    "/projects/:id/merge_requests/:merge_request_iid/resource_label_events",
+    paginated=True,
+)
+def list_label_events(request: ApiRequest) -> Reply:
+    """doc/api/resource_label_events.md: who added or removed each label, oldest first."""
+    project = request.project(REPORTER)
+    mr = request.merge_request(project)
+    return request.page(
+        [render.label_event(request.web_url, project, mr, e) for e in mr.label_events]
+    )

@@ -218,8 +218,26 @@ class Seeding:
         self._run_head_pipeline(project, mr, author)
         return mr
 
-    def set_labels(self, project: Project, mr: MergeRequest, labels: list[str]) -> None:
-        """Set the MR's labels; unknown ones become project labels, as GitLab does."""
+    def set_labels(
+        self, project: Project, mr: MergeRequest, labels: list[str], actor: User | None = None
+    ) -> None:
+        """Set the MR's labels; unknown ones become project labels, as GitLab does. Each label
+        added or removed is a resource label event by `actor` (default: the MR's author)."""
+        wanted = list(dict.fromkeys(labels))
+        who = actor or mr.author
+        for action, names in (
+            ("add", [n for n in wanted if n not in mr.labels]),
+            ("remove", [n for n in mr.labels if n not in wanted]),
+        ):
+            for name in names:
+                mr.label_events.append(
+                    {
+                        "id": self.state.next_id("label_event"),
+                        "action": action,
+                        "label": name,
+                        "user": who,
+                    }
+                )
         for name in labels:
             if name not in project.labels:
                 project.labels[name] = Label(
@@ -227,7 +245,7 @@ class Seeding:
                     name,
                     LABEL_COLORS[len(project.labels) % len(LABEL_COLORS)],
                 )
-        mr.labels = list(dict.fromkeys(labels))
+        mr.labels = wanted
 
     def merge(self, project_path: str, iid: int, *, by: str) -> str:
         """Merge the MR with a merge commit: the target gets the source's changes."""

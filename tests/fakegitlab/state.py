@@ -160,6 +160,8 @@ class MergeRequest:
     closed_at: datetime | None = None
     approved_by: list[User] = field(default_factory=list)
     reviewers: list[User] = field(default_factory=list)
+    # Who added or removed which label, oldest first (resource label events).
+    label_events: list[dict[str, Any]] = field(default_factory=list)
     # What external services answered: {"check": id, "sha": ..., "status": ...}, oldest first.
     status_check_responses: list[dict[str, Any]] = field(default_factory=list)
     assignees: list[User] = field(default_factory=list)

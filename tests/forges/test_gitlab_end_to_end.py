@@ -191,11 +191,12 @@ async def test_a_killed_worker_loses_nothing_and_doubles_nothing(
 async def test_an_external_status_check_is_answered_with_ferrybots_verdict(
     fake_gitlab: FakeGitLab, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    """GitLab's signed status-check request → pending/failed until a maintainer approves, then
-    passed on the same head; a forged signature is 401 and nothing is answered for it."""
+    """GitLab's signed status-check request → failed until a developer's `/lgtm` note and a
+    maintainer's approval, then passed on the same head; a forged signature is 401."""
     seed(fake_gitlab)
-    fake_gitlab.add_user("mia")
-    fake_gitlab.add_member(PROJECT, "mia", 40)
+    for who, level in (("mia", 40), ("dave", 30)):
+        fake_gitlab.add_user(who)
+        fake_gitlab.add_member(PROJECT, who, level)
     mr = fake_gitlab.add_merge_request(
         PROJECT, source_branch="feat", author="alice", title="feat: add the thing"
     )
@@ -223,6 +224,11 @@ async def test_an_external_status_check_is_answered_with_ferrybots_verdict(
         # Never passed while the approval check had not run yet (policy alone succeeded).
         assert "passed" not in answers()
 
+        # A developer's `/lgtm` in a note, through the broker like every other delivery.
+        lgtm = fake_gitlab.add_note(PROJECT, mr.iid, author="dave", body="/lgtm")
+        await fake_gitlab.send_webhook(PROJECT, fake_gitlab.note_hook(PROJECT, mr.iid, lgtm))
+        await eventually(lambda: "lgtm" in fake_gitlab.labels(PROJECT, mr.iid), what="/lgtm")
+        assert answers()[-1] == "failed"  # not approved in GitLab yet
         fake_gitlab.approve(PROJECT, mr.iid, user="mia")
         await fake_gitlab.send_webhook(
             PROJECT, fake_gitlab.merge_request_hook(PROJECT, mr.iid, "approved", user="mia")

@@ -254,6 +254,20 @@ class GitLabForge:
         path = f"/projects/{project_path(change.project)}/merge_requests/{change.number}/diffs"
         return self._gl.getiter(path, {"per_page": "100"})
 
+    async def labels_set_by_ferrybot(self, change: ChangeRequest) -> frozenset[str]:
+        """From the resource label events: who added each label last."""
+        bot = await self.identity()
+        if bot is None:
+            return frozenset()  # who is ferrybot cannot be told: no label is trusted
+        latest: dict[str, str] = {}
+        api = f"/projects/{project_path(change.project)}/merge_requests/{change.number}"
+        async for event in self._gl.getiter(f"{api}/resource_label_events", {"per_page": "100"}):
+            name = (event.get("label") or {}).get("name")
+            if event.get("action") == "add" and isinstance(name, str):
+                latest[name] = str((event.get("user") or {}).get("username", ""))
+        trusted = {name for name, who in latest.items() if who.lower() == bot.login.lower()}
+        return frozenset(trusted & change.labels)
+
     async def approvers(self, change: ChangeRequest) -> list[Person]:
         """Who approved the merge request in GitLab (the approvals API, all tiers)."""
         answer = await self._gl.getitem(
