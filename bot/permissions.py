@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import gidgethub
 from gidgethub.abc import GitHubAPI
@@ -75,27 +77,72 @@ class PermissionResolver:
 
     async def decide(self, login: str, grant: CommandGrant, default: PermissionLevel) -> Decision:
         """Allowed when the user is named, in a named team, or holds the minimum role."""
-        minimum = grant.level if grant.level is not None else default
-        if login.lower() in (user.lower() for user in grant.users):
-            return Decision(True)
-        if minimum is PermissionLevel.NONE:
-            return Decision(True)
-        if (await self.level(login)).rank >= minimum.rank:
-            return Decision(True)
-        for team in grant.teams:
-            if await self.in_team(login, team):
-                return Decision(True)
-        return Decision(False, describe_grant(grant, minimum))
+        return await decide_grant(self, login, grant, default, GITHUB_WORDING)
 
 
-def describe_grant(grant: CommandGrant, minimum: PermissionLevel) -> str:
+class Roles(Protocol):
+    """What a grant is decided from: a user's role, and membership in a team or group."""
+
+    async def level(self, login: str) -> PermissionLevel:
+        """The user's role on the repository or project."""
+        ...
+
+    async def in_team(self, login: str, team: str) -> bool:
+        """True when `login` is an active member of `team`."""
+        ...
+
+
+@dataclass(frozen=True)
+class GrantWording:
+    """How a forge names roles, the place they are held on, and what `teams` are there."""
+
+    place: str
+    team_kind: str
+    role_names: Mapping[PermissionLevel, str] = field(default_factory=dict)
+
+    def role(self, level: PermissionLevel) -> str:
+        """The role's name as the forge's users know it."""
+        return self.role_names.get(level, level.value)
+
+
+GITHUB_WORDING = GrantWording(place="this repository", team_kind="")
+
+
+async def decide_grant(
+    roles: Roles,
+    login: str,
+    grant: CommandGrant,
+    default: PermissionLevel,
+    wording: GrantWording,
+) -> Decision:
+    """Allowed when the user is named, holds the minimum role, or is in one of the teams.
+
+    The cheap checks come first: a named user or an open command asks the forge nothing.
+    """
+    minimum = grant.level if grant.level is not None else default
+    if login.lower() in (user.lower() for user in grant.users):
+        return Decision(True)
+    if minimum is PermissionLevel.NONE:
+        return Decision(True)
+    if (await roles.level(login)).rank >= minimum.rank:
+        return Decision(True)
+    for team in grant.teams:
+        if await roles.in_team(login, team):
+            return Decision(True)
+    return Decision(False, describe_grant(grant, minimum, wording))
+
+
+def describe_grant(
+    grant: CommandGrant, minimum: PermissionLevel, wording: GrantWording = GITHUB_WORDING
+) -> str:
     """What would allow a user, e.g. "the maintain role on this repository, or membership in
     acme/platform" (logins and team names come from the config, never from a comment)."""
-    ways = [f"the {minimum.value} role (or higher) on this repository"]
+    ways = [f"the {wording.role(minimum)} role (or higher) on {wording.place}"]
     if grant.users:
         ways.append("being one of " + ", ".join(f"`{user}`" for user in grant.users))
     if grant.teams:
-        ways.append("membership in " + " or ".join(f"`{team}`" for team in grant.teams))
+        teams = " or ".join(f"`{team}`" for team in grant.teams)
+        ways.append(f"membership in {wording.team_kind}{teams}")
     return " or ".join(ways)
 
 

@@ -7,8 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-_LOGIN = re.compile(r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$")
-_TEAM = re.compile(r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+from schemas.forges import TEAM, USERNAME
 
 
 class PermissionLevel(StrEnum):
@@ -38,27 +37,29 @@ class CommandGrant(BaseModel):
         "Unset: the command's built-in default.",
     )
     users: list[str] = Field(
-        default_factory=list, description="Logins allowed whatever their repository role."
+        default_factory=list,
+        description="GitHub logins or GitLab usernames allowed whatever their role.",
     )
     teams: list[str] = Field(
         default_factory=list,
-        description="Org teams (`org/team-slug`) whose active members are allowed.",
+        description="Teams whose active members are allowed: `org/team-slug` on GitHub, a "
+        "group's path (`group/subgroup`, inherited membership counts) on GitLab.",
     )
 
     @field_validator("users")
     @classmethod
     def _logins(cls, value: list[str]) -> list[str]:
         for login in value:
-            if not _LOGIN.match(login):
-                raise ValueError(f"{login!r} is not a GitHub login")
+            if not USERNAME.fullmatch(login):
+                raise ValueError(f"{login!r} is not a GitHub login or GitLab username")
         return value
 
     @field_validator("teams")
     @classmethod
     def _teams(cls, value: list[str]) -> list[str]:
         for team in value:
-            if not _TEAM.match(team):
-                raise ValueError(f"{team!r} is not `org/team-slug`")
+            if not TEAM.fullmatch(team) or ".." in team:
+                raise ValueError(f"{team!r} is not `org/team-slug` or a GitLab group's path")
         return value
 
 

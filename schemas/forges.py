@@ -17,6 +17,12 @@ _GITHUB_REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASC
 # GitLab nests groups (up to 20 levels); each part as in a GitHub name.
 _GITLAB_PROJECT = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){1,20}", re.ASCII)
 
+# A GitHub login, or a GitLab username (which may also hold `_` and `.`, up to 255 characters,
+# and not end in `.`: doc/user/profile/index.md, "Change your username").
+USERNAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,253}[A-Za-z0-9_-])?", re.ASCII)
+# A GitHub team (`org/team-slug`) or a GitLab group, nested or not (`group/subgroup`).
+TEAM = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){1,20}", re.ASCII)
+
 
 def repository_path(value: str, forge: object) -> str:
     """`value` when it names a repository on `forge` (`owner/name`, or GitLab's project path)."""

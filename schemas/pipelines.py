@@ -27,12 +27,11 @@ from bot.gitops.identifiers import (
 from bot.gitops.templates import TemplateError, template_placeholders
 from bot.gitops.yamlpath import parse_path
 from schemas.evaluation import AlertRule, Reaction, RetrainConfig
-from schemas.forges import ForgeKind, repository_path
+from schemas.forges import TEAM, USERNAME, ForgeKind, repository_path
 from schemas.rules import GateRule
 from schemas.trust import SupplyChainPolicy
 
-_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", re.ASCII)
-_TEAM = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
+_TEAM_SLUG = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
 _SEMVER_CLAUSE = re.compile(r"(>=|<=|>|<|==)\s*v?\d+(\.\d+){0,2}", re.ASCII)
 MODEL_PLACEHOLDERS = frozenset({"name", "version", "alias", "run_id"})
 IMAGE_PLACEHOLDERS = frozenset({"repository", "tag", "digest"})
@@ -224,7 +223,8 @@ class Stage(_Strict):
         default_factory=list, description="Users who may `/promote` to this stage."
     )
     approver_teams: list[str] = Field(
-        default_factory=list, description="Teams (`org/slug`) whose members may `/promote`."
+        default_factory=list,
+        description="Teams (`org/slug`; on GitLab, groups) whose members may `/promote`.",
     )
     labels: list[str] = Field(default_factory=lambda: ["promotion"])
     reviewers: list[str] = Field(default_factory=list)
@@ -264,16 +264,25 @@ class Stage(_Strict):
     @classmethod
     def _logins(cls, value: list[str]) -> list[str]:
         for login in value:
-            if not _LOGIN.fullmatch(login):
-                raise ValueError(f"{login!r} is not a GitHub login")
+            if not USERNAME.fullmatch(login):
+                raise ValueError(f"{login!r} is not a GitHub login or GitLab username")
         return value
 
-    @field_validator("approver_teams", "team_reviewers")
+    @field_validator("approver_teams")
     @classmethod
     def _teams(cls, value: list[str]) -> list[str]:
         for team in value:
-            if not all(_TEAM.fullmatch(part) for part in team.split("/")):
-                raise ValueError(f"{team!r} is not a team slug")
+            if not TEAM.fullmatch(team) or ".." in team:
+                raise ValueError(f"{team!r} is not `org/team-slug` or a GitLab group's path")
+        return value
+
+    @field_validator("team_reviewers")
+    @classmethod
+    def _team_slugs(cls, value: list[str]) -> list[str]:
+        # GitHub's review requests take the slug alone, of a team in the repository's org.
+        for slug in value:
+            if not _TEAM_SLUG.fullmatch(slug):
+                raise ValueError(f"{slug!r} is not a team slug")
         return value
 
     @property

@@ -69,6 +69,11 @@ class PullState:
         """The pull request's page."""
         return self.pull.html_url
 
+    @property
+    def reference(self) -> str:
+        """`owner/repo#12`."""
+        return f"{self.owner}/{self.repo}#{self.number}"
+
 
 @dataclass
 class IssueState:
@@ -93,6 +98,11 @@ class IssueState:
     def html_url(self) -> str | None:
         """The issue's page."""
         return self.issue.html_url
+
+    @property
+    def reference(self) -> str:
+        """`owner/repo#12`."""
+        return f"{self.owner}/{self.repo}#{self.number}"
 
 
 @dataclass
@@ -127,6 +137,11 @@ class ChangeState:
         """The merge request's page."""
         return self.change.url or None
 
+    @property
+    def reference(self) -> str:
+        """`group/project!12`."""
+        return self.change.reference
+
 
 # What every command may read; a command that needs the head or base reads `Invocation.state`
 # (a GitHub pull request) or `Invocation.change` (a merge request behind the port).
@@ -134,12 +149,6 @@ ThreadState = PullState | IssueState | ChangeState
 
 # Why a command declared without `gitlab_refusal=None` does not run in GitLab notes.
 GITHUB_ONLY = "it works on GitHub pull requests only so far"
-# Why the promotion commands do not: their approver checks and replies still read a GitHub
-# pull request (the promotions themselves reach stages on either forge).
-PROMOTION_ON_GITHUB = (
-    "promotion commands run in GitHub comments only so far (they promote stages on either "
-    "forge); on GitLab, the MLflow or registry trigger and a merged promotion MR promote"
-)
 
 
 @dataclass

@@ -251,7 +251,7 @@ class Permissions(Protocol):
         ...
 
     async def in_team(self, login: str, team: str) -> bool:
-        """True when `login` is an active member of `org/team-slug` (GitHub only)."""
+        """True when `login` is in the team: GitHub's `org/team-slug`, a GitLab group's path."""
         ...
 
     async def decide(self, login: str, grant: CommandGrant, default: PermissionLevel) -> Decision:

@@ -87,10 +87,10 @@ async def candidate_for(
 
 def describe(result: PromotionResult, stage: Stage) -> str:
     """The reply line for a promotion a command asked for."""
-    if result.outcome is Outcome.ALREADY_DEPLOYED or result.pull is None:
+    if result.outcome is Outcome.ALREADY_DEPLOYED or result.change is None:
         return f"`{stage.name}` already runs {result.deployed.label}; nothing to promote."
     verb = {Outcome.OPENED: "opened", Outcome.UPDATED: "updated"}.get(result.outcome, "kept")
-    return f"{verb} {stage.repo}#{result.pull.number} for `{stage.name}`."
+    return f"{verb} {result.change.reference} for `{stage.name}`."
 
 
 async def run_promotion(
@@ -106,7 +106,7 @@ async def run_promotion(
     result = await promote(inv.ctx, request)
     supply = result.supply_chain
     if supply is not None and not supply.passed:
-        draft = f" (opened as draft {stage.repo}#{result.pull.number})" if result.pull else ""
+        draft = f" (opened as draft {result.change.reference})" if result.change else ""
         # The reason quotes what registries and artifacts hold (file names, builder ids).
         raise CommandRefused(
             f"{pipeline.name} {candidate.label} failed supply-chain verification for "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation, command
-from bot.commands.framework import PROMOTION_ON_GITHUB
 from bot.promotion.approval import require_stage_approver
 from bot.promotion.commanded import candidate_for, find_pipeline, find_stage, run_promotion
 from schemas.commands_config import PermissionLevel
@@ -17,7 +16,7 @@ USAGE = "/promote <pipeline> [<version>] to <stage>"
     help="Open (or update) the promotion PR of a pipeline's stage; without a version, what "
     "the previous stage runs. Stages with approvers need one who did not author the change.",
     permission=PermissionLevel.WRITE,
-    gitlab_refusal=PROMOTION_ON_GITHUB,
+    gitlab_refusal=None,
 )
 async def promote_command(inv: Invocation) -> str | None:
     """Validate, check the stage's approvers, promote."""
@@ -32,5 +31,5 @@ async def promote_command(inv: Invocation) -> str | None:
     stage = find_stage(pipeline, stage_name)
     await require_stage_approver(inv, pipeline, stage)
     candidate = await candidate_for(inv, pipeline, stage, version)
-    reason = f"/promote by {inv.actor} on {inv.state.owner}/{inv.state.repo}#{inv.state.number}"
+    reason = f"/promote by {inv.actor} on {inv.thread.reference}"
     return await run_promotion(inv, pipeline, stage, candidate, reason)

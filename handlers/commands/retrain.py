@@ -6,7 +6,6 @@ import hashlib
 from datetime import UTC, datetime
 
 from bot.commands import CommandRefused, Invocation, command
-from bot.commands.framework import PROMOTION_ON_GITHUB
 from bot.evaluation.dispatch import TrainingRequest
 from bot.evaluation.retrain import retrain, version_in
 from bot.promotion.approval import require_stage_approver
@@ -24,7 +23,7 @@ USAGE = "/retrain <pipeline> [in <stage>]"
     "the last) runs. Stages with approvers need one who did not author the change.",
     permission=PermissionLevel.WRITE,
     on_issues=True,
-    gitlab_refusal=PROMOTION_ON_GITHUB,
+    gitlab_refusal=None,
 )
 async def retrain_command(inv: Invocation) -> str | None:
     """Same permissions as /promote; one dispatch per comment, whatever is redelivered."""
@@ -37,7 +36,6 @@ async def retrain_command(inv: Invocation) -> str | None:
         raise CommandRefused(f"`{pipeline.name}` has no `retrain` workflow in the config")
     await require_stage_approver(inv, pipeline, stage)
     ctx = inv.ctx
-    where = f"{inv.thread.owner}/{inv.thread.repo}#{inv.thread.number}"
     # The delivery names the comment: a redelivery finds this episode's marker and stops.
     digest = hashlib.sha256(f"{ctx.envelope.id}:{pipeline.name}".encode()).hexdigest()[:20]
     episode = f"manual-{digest}"
@@ -57,7 +55,7 @@ async def retrain_command(inv: Invocation) -> str | None:
             action="retrain.dispatched" if outcome.dispatched else "retrain.skipped",
             subject=f"pipeline/{pipeline.name}/{stage.name}",
             from_value=version,
-            reason=f"/retrain on {where}: {outcome.reason}",
+            reason=f"/retrain on {inv.thread.reference}: {outcome.reason}",
             details={"pipeline": pipeline.name, "stage": stage.name, "episode": episode},
         )
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.commands import CommandRefused, Invocation, command
-from bot.commands.framework import PROMOTION_ON_GITHUB
 from bot.promotion.approval import require_stage_approver
 from bot.promotion.commanded import candidate_for, find_pipeline, find_stage, run_promotion
 from bot.promotion.engine import gitops_forge, stage_files
@@ -21,7 +20,7 @@ USAGE = "/rollback <pipeline> in <stage> [to <version>]"
     help="Open a PR putting a stage back on an earlier version: the one before the current "
     "in the file's git history, or the version named.",
     permission=PermissionLevel.WRITE,
-    gitlab_refusal=PROMOTION_ON_GITHUB,
+    gitlab_refusal=None,
 )
 async def rollback_command(inv: Invocation) -> str | None:
     """Find the earlier version (named, or from git history) and promote it."""
@@ -50,6 +49,5 @@ async def rollback_command(inv: Invocation) -> str | None:
             )
         candidate = await candidate_from_deployed(inv.ctx, pipeline, earlier)
         back_to = earlier.label
-    where = f"{inv.state.owner}/{inv.state.repo}#{inv.state.number}"
-    reason = f"/rollback by {inv.actor} to {back_to} ({where})"
+    reason = f"/rollback by {inv.actor} to {back_to} ({inv.thread.reference})"
     return await run_promotion(inv, pipeline, stage, candidate, reason, rollback=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.commands import Invocation, command
-from bot.commands.framework import PROMOTION_ON_GITHUB
 from bot.ledger.report import ledger_report, status_table
 from bot.promotion.branches import promotion_branch
 from bot.promotion.commanded import find_pipeline
@@ -19,7 +18,7 @@ from schemas.pipelines import Pipeline
     help="A table of pipelines and stages: the version each runs now and its open promotion PR.",
     permission=PermissionLevel.READ,
     on_issues=True,
-    gitlab_refusal=PROMOTION_ON_GITHUB,
+    gitlab_refusal=None,
 )
 async def status_command(inv: Invocation) -> str | None:
     """Read every stage's files (git is the source of truth) and its promotion branch's PR."""

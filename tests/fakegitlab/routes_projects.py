@@ -97,6 +97,25 @@ def get_member(request: ApiRequest) -> Reply:
     return Reply(200, render.member(request.web_url, who, level))
 
 
+@routes("GET", "/groups/:id/members/all/:user_id")
+def get_group_member(request: ApiRequest) -> Reply:
+    """Members of the group and of the groups above it; a private group is seen only from
+    inside its tree (doc/api/members.md; doc/user/group/subgroups/index.md, "Membership")."""
+    try:
+        group = request.state.group(request.path["id"])
+    except NotFound:
+        raise not_found("Group") from None
+    tree = [g for g in request.state.groups.values() if g.is_within(group) or group.is_within(g)]
+    if not any(request.author.id in g.members for g in tree):
+        raise not_found("Group")
+    user_id = request.path_int("user_id")
+    level = request.state.inherited_level(group, user_id)
+    if level == 0:
+        raise record_not_found()
+    who = request.state.user_by_id(user_id)
+    return Reply(200, render.member(request.web_url, who, level))
+
+
 @routes("GET", "/projects/:id/repository/branches/:branch")
 def get_branch(request: ApiRequest) -> Reply:
     project = request.project(REPORTER)

@@ -12,9 +12,11 @@ from tests.fakegitlab.state import (
     Commit,
     Discussion,
     GitLabState,
+    Group,
     Label,
     MergeRequest,
     Note,
+    NotFound,
     Project,
     User,
     discussion_id,
@@ -89,6 +91,18 @@ class Seeding:
             raise ValueError(f"access_level must be one of {ACCESS_LEVELS}")
         user = self.add_user(username)
         self.state.project(project_path).members[user.id] = access_level
+
+    def add_group_member(self, group_path: str, username: str, access_level: int) -> None:
+        """A direct member of the group, which is made (private) when it does not exist yet."""
+        if access_level not in ACCESS_LEVELS:
+            raise ValueError(f"access_level must be one of {ACCESS_LEVELS}")
+        user = self.add_user(username)
+        try:
+            group = self.state.group(group_path)
+        except NotFound:
+            group = Group(self.state.next_id("group"), group_path)
+            self.state.groups[group.id] = group
+        group.members[user.id] = access_level
 
     def add_trigger_token(self, project_path: str, token: str) -> None:
         """A pipeline trigger token of the project (doc/api/pipeline_triggers.md)."""

@@ -256,6 +256,20 @@ class Project:
             raise NotFound(f"!{iid}") from None
 
 
+@dataclass
+class Group:
+    """A group (or subgroup): its direct members; private, so only they and ancestors' see it."""
+
+    id: int
+    full_path: str
+    members: dict[int, int] = field(default_factory=dict)  # user id -> access level
+
+    def is_within(self, other: Group) -> bool:
+        """True when this group is `other` or one of its subgroups, at any depth."""
+        mine, theirs = self.full_path.lower(), other.full_path.lower()
+        return mine == theirs or mine.startswith(theirs + "/")
+
+
 class GitLabState:
     """Everything the fake knows, with GitLab's global id sequences."""
 
@@ -263,6 +277,7 @@ class GitLabState:
         self.users: dict[str, User] = {}
         self.tokens: dict[str, str] = {}  # token -> username
         self.projects: dict[int, Project] = {}
+        self.groups: dict[int, Group] = {}
         self._ids: dict[str, Iterator[int]] = {}
         self._commit_counter = itertools.count(1)
 
@@ -280,6 +295,18 @@ class GitLabState:
             if user.id == user_id:
                 return user
         raise NotFound(str(user_id))
+
+    def group(self, ref: str) -> Group:
+        """A group by numeric id or full path (already URL-decoded)."""
+        for group in self.groups.values():
+            if str(group.id) == ref or group.full_path.lower() == ref.lower():
+                return group
+        raise NotFound(ref)
+
+    def inherited_level(self, group: Group, user_id: int) -> int:
+        """The user's highest level in the group or a group above it (0: not a member)."""
+        levels = [g.members.get(user_id, 0) for g in self.groups.values() if group.is_within(g)]
+        return max(levels, default=0)
 
     def project(self, ref: str | int) -> Project:
         """A project by numeric id or full path (already URL-decoded)."""

@@ -13,6 +13,7 @@ import pytest_asyncio
 import structlog
 
 from bot.context import Context
+from bot.forges.directory import Forges
 from bot.forges.gitlab.adapter import GitLabForge, GitLabMemory
 from bot.forges.gitlab.client import GitLabClient
 from bot.forges.gitlab.subjects import project_subject
@@ -66,6 +67,7 @@ class GitLabBot:
                 dry_run=False,
                 publisher=cast(Publisher, self.publisher),
                 forge=forge,
+                forges=Forges(forge),
             )
             await handler.func(ctx)
 

@@ -209,20 +209,16 @@ async def test_an_edited_note_runs_nothing(gitlab_bot: GitLabBot) -> None:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ("/promote app to prod", "promotion commands run in GitHub comments only so far"),
-        ("/rollback app in prod", "promotion commands run in GitHub comments only so far"),
-        ("/status", "promotion commands run in GitHub comments only so far"),
-        ("/retrain app", "promotion commands run in GitHub comments only so far"),
         ("/approve", "`/approve` is GitLab's own quick action: approve in GitLab's UI"),
         ("/uncc @dave", "`/unassign_reviewer`"),
         ("/label bug", "`/label` is GitLab's own quick action"),
     ],
-    ids=["promote", "rollback", "status", "retrain", "approve", "uncc", "label"],
+    ids=["approve", "uncc", "label"],
 )
 async def test_github_only_commands_are_refused_by_name(
     gitlab_bot: GitLabBot, body: str, reason: str
 ) -> None:
-    """A command that needs GitHub-only state is refused on GitLab, saying why."""
+    """GitLab's own quick actions, when they arrive in a note, are refused, saying why."""
     fake = gitlab_bot.fake
     iid = open_mr(fake)
 

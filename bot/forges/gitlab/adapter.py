@@ -282,20 +282,31 @@ class GitLabForge:
 
     async def permission(self, project: str, person: Person) -> PermissionLevel:
         """The person's effective role (inherited from groups too), from `members/all`."""
+        access = await self._access_level(f"/projects/{project_path(project)}", person)
+        return ROLE_OF_ACCESS_LEVEL.get(access, PermissionLevel.NONE)
+
+    async def in_group(self, group: str, person: Person) -> bool:
+        """True when the person is an active member of `group` or of a group above it.
+
+        A group ferrybot's user cannot see answers 404, as a non-member does: both deny.
+        """
+        return await self._access_level(f"/groups/{project_path(group)}", person) > 0
+
+    async def _access_level(self, namespace: str, person: Person) -> int:
+        """The person's access level in a project or group from `members/all` (0: none)."""
         user_id = person.id if person.id is not None else await self._user_id(person.login)
         if user_id is None:
-            return PermissionLevel.NONE
+            return 0
         try:
-            member = await self._gl.getitem(
-                f"/projects/{project_path(project)}/members/all/{user_id}"
-            )
+            member = await self._gl.getitem(f"{namespace}/members/all/{user_id}")
         except BadRequest as exc:
             if int(exc.status_code) != 404:
                 raise
-            return PermissionLevel.NONE  # not a member: nothing is granted
+            return 0  # not a member: nothing is granted
         if member.get("state") not in (None, "active"):
-            return PermissionLevel.NONE  # blocked or awaiting approval
-        return ROLE_OF_ACCESS_LEVEL.get(int(member.get("access_level", 0)), PermissionLevel.NONE)
+            return 0  # blocked or awaiting approval
+        level = member.get("access_level")
+        return level if isinstance(level, int) and not isinstance(level, bool) else 0
 
     async def open_thread(self, change: ChangeRequest, marker: str, body: str) -> None:
         """One unresolved ferrybot thread carrying `marker`: made once, reopened after that."""

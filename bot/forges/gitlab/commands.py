@@ -15,7 +15,7 @@ from bot.context import Context
 from bot.forges.gitlab.markdown import without_quick_actions
 from bot.forges.gitlab.subjects import project_path, project_subject
 from bot.forges.port import Person
-from bot.permissions import Decision
+from bot.permissions import Decision, GrantWording, decide_grant
 from bot.repo_config import RepoConfig
 from schemas.commands_config import CommandGrant, PermissionLevel
 from schemas.forges import ForgeKind
@@ -35,46 +35,39 @@ GITLAB_ROLE = {
 }
 
 
+GITLAB_WORDING = GrantWording(place="this project", team_kind="the group ", role_names=GITLAB_ROLE)
+
+
 @dataclass
 class ProjectRoles:
-    """Effective roles in one GitLab project, cached for one delivery."""
+    """Effective roles in one GitLab project and group memberships, cached for one delivery."""
 
     forge: GitLabForge
     project: str
     ids: dict[str, int] = field(default_factory=dict)
     _levels: dict[str, PermissionLevel] = field(default_factory=dict)
+    _groups: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     async def level(self, login: str) -> PermissionLevel:
         """The user's effective role (group memberships included)."""
         key = login.lower()
         if key not in self._levels:
-            person = Person(login, self.ids.get(key))
-            self._levels[key] = await self.forge.permission(self.project, person)
+            self._levels[key] = await self.forge.permission(self.project, self._person(login))
         return self._levels[key]
 
     async def in_team(self, login: str, team: str) -> bool:
-        """GitLab has no GitHub teams: a grant's `teams` never match there."""
-        return False
+        """On GitLab a grant's team is a group (`group/subgroup`): True for its members."""
+        key = (team.lower(), login.lower())
+        if key not in self._groups:
+            self._groups[key] = await self.forge.in_group(team, self._person(login))
+        return self._groups[key]
 
     async def decide(self, login: str, grant: CommandGrant, default: PermissionLevel) -> Decision:
-        """Allowed when the user is named or holds the minimum role."""
-        minimum = grant.level if grant.level is not None else default
-        if login.lower() in (user.lower() for user in grant.users):
-            return Decision(True)
-        if minimum is PermissionLevel.NONE:
-            return Decision(True)
-        if (await self.level(login)).rank >= minimum.rank:
-            return Decision(True)
-        return Decision(False, describe_gitlab_grant(grant, minimum))
+        """Allowed when the user is named, holds the minimum role, or is in a named group."""
+        return await decide_grant(self, login, grant, default, GITLAB_WORDING)
 
-
-def describe_gitlab_grant(grant: CommandGrant, minimum: PermissionLevel) -> str:
-    """What would allow a user, in GitLab's role names (logins come from the config)."""
-    role = GITLAB_ROLE.get(minimum, minimum.value)
-    ways = [f"the {role} role (or higher) on this project"]
-    if grant.users:
-        ways.append("being one of " + ", ".join(f"`{user}`" for user in grant.users))
-    return " or ".join(ways)
+    def _person(self, login: str) -> Person:
+        return Person(login, self.ids.get(login.lower()))
 
 
 class GitLabCommandPort:
