@@ -63,7 +63,7 @@ async def test_an_mlflow_alias_promotes_through_gitlab_merge_requests(
     fake_gitlab: FakeGitLab, kafka_bootstrap: str, mlflow_server: MlflowServer, tmp_path: Path
 ) -> None:
     """champion → v2: one MR (one commit, labels, reviewer, gate passed); the alias re-set
-    changes nothing; merged → the prod MR from what staging now runs."""
+    changes nothing; merged → the prod MR from what staging now runs; `/rollback` in a note."""
     model = "churn-gl"
     mlflow_server.create_model(model)
     v1 = mlflow_server.create_version(model, {"accuracy": 0.90})
@@ -170,10 +170,24 @@ async def test_an_mlflow_alias_promotes_through_gitlab_merge_requests(
             )
             await fake_gitlab.send_webhook(PROJECT, update)
             await eventually(lambda: _gate(fake_gitlab, pushed) == ["failed"], what="the re-gate")
+
+            # A note on the prod MR rolls staging back: the version before v2 in git history.
+            note = fake_gitlab.add_note(
+                PROJECT, prod_mr["iid"], author="mia", body="/rollback churn in staging"
+            )
+            await fake_gitlab.send_webhook(
+                PROJECT, fake_gitlab.note_hook(PROJECT, prod_mr["iid"], note)
+            )
+            await eventually(
+                lambda: bool(_open(fake_gitlab, staging_branch)), what="the rollback MR"
+            )
+            [back] = _open(fake_gitlab, staging_branch)
+            assert back["title"] == f"promote churn {v2} → {v1} to staging"
+            assert f"/rollback by mia to {v1} ({PROJECT}!{prod_mr['iid']})" in back["description"]
         finally:
             mlflow_server.delete_webhook(hook)
     commits = [w for w in _writes(fake_gitlab) if w[1].endswith("/repository/commits")]
-    assert len(commits) == 2, "one commit per stage"
+    assert len(commits) == 3, "one commit per stage, one for the rollback"
 
 
 def _writes(fake: FakeGitLab) -> list[tuple[str, str]]:
