@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.ledger.facts import DeployStatus, Fact, FactKind, parse_time
+from schemas.forges import ForgeKind
 from schemas.pipelines import Pipeline
 
 
@@ -125,18 +126,32 @@ class LedgerConfig:
     targets: dict[tuple[str, str], frozenset[str]]
     images: dict[str, tuple[str, ...]]
     stages: tuple[tuple[str, str], ...] = ()
+    # Stages whose GitOps repository is on GitLab: their promotions are merge requests.
+    on_gitlab: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
     def of(cls, pipelines: Iterable[Pipeline]) -> LedgerConfig:
         """From the configured pipelines."""
         targets: dict[tuple[str, str], frozenset[str]] = {}
         images: dict[str, list[str]] = defaultdict(list)
+        on_gitlab: set[tuple[str, str]] = set()
         for pipeline in pipelines:
             for stage in pipeline.stages:
                 targets[(pipeline.name, stage.name)] = frozenset(stage.deploy_targets)
+                if stage.forge is ForgeKind.GITLAB:
+                    on_gitlab.add((pipeline.name, stage.name))
             if pipeline.image is not None:
                 images[pipeline.image.repository].append(pipeline.name)
-        return cls(targets, {repo: tuple(names) for repo, names in images.items()}, tuple(targets))
+        return cls(
+            targets,
+            {repo: tuple(names) for repo, names in images.items()},
+            tuple(targets),
+            frozenset(on_gitlab),
+        )
+
+    def change_reference(self, pipeline: str, stage: str, number: int) -> str:
+        """A stage's promotion as its forge writes it: `!12` on GitLab, `#12` on GitHub."""
+        return f"{'!' if (pipeline, stage) in self.on_gitlab else '#'}{number}"
 
 
 def _ordered(facts: Iterable[Fact]) -> list[Fact]:

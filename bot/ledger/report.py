@@ -31,6 +31,11 @@ class LedgerReport:
     stages: list[StageMetrics]
     open_promotions: list[tuple[PromotionRow, str | None]]
     projection: Projection
+    config: LedgerConfig
+
+    def change_reference(self, pipeline: str, stage: str, number: int) -> str:
+        """A stage's promotion PR or MR as its forge writes it (`#12`, `!12`)."""
+        return self.config.change_reference(pipeline, stage, number)
 
     def as_json(self) -> dict[str, Any]:
         """The body of /api/ledger/metrics."""
@@ -43,6 +48,7 @@ class LedgerReport:
                     "pipeline": p.pipeline,
                     "stage": p.stage,
                     "pull": p.pull,
+                    "reference": self.change_reference(p.pipeline, p.stage, p.pull),
                     "version": p.version,
                     "url": p.url,
                     "opened_at": p.opened_at.isoformat(),
@@ -84,7 +90,7 @@ async def ledger_report(store: LedgerStore, at: datetime | None = None) -> Ledge
         for p in sorted(projection.promotions, key=lambda p: (p.opened_at, p.pull))
         if p.status == "open"
     ]
-    return LedgerReport(at, window, rows, open_pulls, projection)
+    return LedgerReport(at, window, rows, open_pulls, projection, store.config)
 
 
 def duration(seconds: float | None) -> str:
@@ -166,14 +172,17 @@ def status_table(report: LedgerReport, pipelines: list[str]) -> str | None:
         return None
     open_pulls = {(p.pipeline, p.stage): p for p, _ in report.open_promotions}
     lines = [
-        "| pipeline | stage | running now | since | health | deployed by | open promotion PR |",
+        "| pipeline | stage | running now | since | health | deployed by | open promotion |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         since = row.now.since.strftime("%Y-%m-%d %H:%M:%S UTC") if row.now.since else "—"
-        by = f"#{row.now.pull}" if row.now.pull else "—"
+        ref = report.change_reference
+        by = ref(row.pipeline, row.stage, row.now.pull) if row.now.pull else "—"
         pending = open_pulls.get((row.pipeline, row.stage))
-        shown = f"#{pending.pull} ({pending.version})" if pending else "—"
+        shown = (
+            f"{ref(row.pipeline, row.stage, pending.pull)} ({pending.version})" if pending else "—"
+        )
         lines.append(
             f"| {row.pipeline} | {row.stage} | {row.now.version or '—'} | {since} | "
             f"{row.now.health} | {by} | {shown} |"

@@ -1,4 +1,4 @@
-"""`/status [<pipeline>]`: what each stage runs now and its open promotion PR."""
+"""`/status [<pipeline>]`: what each stage runs now and its open promotion PR or MR."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from schemas.pipelines import Pipeline
 @command(
     "status",
     usage="/status [<pipeline>]",
-    help="A table of pipelines and stages: the version each runs now and its open promotion PR.",
+    help="A table of pipelines and stages: the version each runs now and its open promotion "
+    "PR or MR.",
     permission=PermissionLevel.READ,
     on_issues=True,
     gitlab_refusal=None,
@@ -36,7 +37,7 @@ async def status_command(inv: Invocation) -> str | None:
         table = status_table(report, [p.name for p in pipelines])
         if table is not None:
             return table
-    lines = ["| pipeline | stage | version now | open promotion PR |", "|---|---|---|---|"]
+    lines = ["| pipeline | stage | version now | open promotion |", "|---|---|---|---|"]
     for pipeline in pipelines:
         for stage in pipeline.stages:
             forge = await gitops_forge(inv.ctx, stage)

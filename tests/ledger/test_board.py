@@ -139,3 +139,28 @@ async def test_terminal_table_and_status_reply(store: LedgerStore) -> None:
     assert reply is not None
     assert "| churn | staging | 1 | 2026-11-30 09:55:00 UTC | healthy | #6 | — |" in reply
     assert "| churn | prod | — | — | unknown | — | — |" in reply
+
+
+async def test_a_gitlab_stage_names_its_merge_requests(ledger_url: str) -> None:
+    """A stage on GitLab shows its promotions as `!N` on the board and in `/status`."""
+    ledger = LedgerStore(ledger_url, _config(forge="gitlab", repo="acme/deploy/gitops"), WINDOW)
+    await ledger.open()
+    try:
+        await ledger.apply(story())
+        report = await ledger_report(ledger, AT)
+        reply = status_table(report, ["churn"])
+        assert reply is not None
+        assert "| churn | staging | 1 | 2026-11-30 09:55:00 UTC | healthy | !6 | — |" in reply
+        app = web.Application()
+        add_board_routes(app, ledger, load_settings())
+        server = TestServer(app)
+        await server.start_server()
+        try:
+            status, html = await _get(server, f"/board?at={stamp(AT)}", token=None)
+        finally:
+            await server.close()
+        assert status == 200
+        assert re.search(r"by (<a [^>]*>)?!6<", html)
+        assert "#6" not in html
+    finally:
+        await ledger.close()
