@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from schemas.forges import TEAM, USERNAME
+from schemas.forges import team_paths, usernames
 
 
 class PermissionLevel(StrEnum):
@@ -49,18 +49,12 @@ class CommandGrant(BaseModel):
     @field_validator("users")
     @classmethod
     def _logins(cls, value: list[str]) -> list[str]:
-        for login in value:
-            if not USERNAME.fullmatch(login):
-                raise ValueError(f"{login!r} is not a GitHub login or GitLab username")
-        return value
+        return usernames(value)
 
     @field_validator("teams")
     @classmethod
     def _teams(cls, value: list[str]) -> list[str]:
-        for team in value:
-            if not TEAM.fullmatch(team) or ".." in team:
-                raise ValueError(f"{team!r} is not `org/team-slug` or a GitLab group's path")
-        return value
+        return team_paths(value)
 
 
 class CommandsConfig(BaseModel):

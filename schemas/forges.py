@@ -19,9 +19,25 @@ _GITLAB_PROJECT = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){1,2
 
 # A GitHub login, or a GitLab username (which may also hold `_` and `.`, up to 255 characters,
 # and not end in `.`: doc/user/profile/index.md, "Change your username").
-USERNAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,253}[A-Za-z0-9_-])?", re.ASCII)
+_USERNAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,253}[A-Za-z0-9_-])?", re.ASCII)
 # A GitHub team (`org/team-slug`) or a GitLab group, nested or not (`group/subgroup`).
-TEAM = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){1,20}", re.ASCII)
+_TEAM = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){1,20}", re.ASCII)
+
+
+def usernames(value: list[str]) -> list[str]:
+    """`value` when each entry is a GitHub login or a GitLab username."""
+    for login in value:
+        if not _USERNAME.fullmatch(login):
+            raise ValueError(f"{login!r} is not a GitHub login or GitLab username")
+    return value
+
+
+def team_paths(value: list[str]) -> list[str]:
+    """`value` when each entry is a GitHub `org/team-slug` or a GitLab group's path."""
+    for team in value:
+        if not _TEAM.fullmatch(team) or ".." in team:
+            raise ValueError(f"{team!r} is not `org/team-slug` or a GitLab group's path")
+    return value
 
 
 def repository_path(value: str, forge: object) -> str:

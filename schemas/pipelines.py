@@ -27,7 +27,7 @@ from bot.gitops.identifiers import (
 from bot.gitops.templates import TemplateError, template_placeholders
 from bot.gitops.yamlpath import parse_path
 from schemas.evaluation import AlertRule, Reaction, RetrainConfig
-from schemas.forges import TEAM, USERNAME, ForgeKind, repository_path
+from schemas.forges import ForgeKind, repository_path, team_paths, usernames
 from schemas.rules import GateRule
 from schemas.trust import SupplyChainPolicy
 
@@ -263,18 +263,12 @@ class Stage(_Strict):
     @field_validator("approvers", "reviewers", "assignees")
     @classmethod
     def _logins(cls, value: list[str]) -> list[str]:
-        for login in value:
-            if not USERNAME.fullmatch(login):
-                raise ValueError(f"{login!r} is not a GitHub login or GitLab username")
-        return value
+        return usernames(value)
 
     @field_validator("approver_teams")
     @classmethod
     def _teams(cls, value: list[str]) -> list[str]:
-        for team in value:
-            if not TEAM.fullmatch(team) or ".." in team:
-                raise ValueError(f"{team!r} is not `org/team-slug` or a GitLab group's path")
-        return value
+        return team_paths(value)
 
     @field_validator("team_reviewers")
     @classmethod

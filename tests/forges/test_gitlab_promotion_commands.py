@@ -11,25 +11,14 @@ from tests.fakegitlab.server import FakeGitLab
 from tests.fakegitlab.state import DEVELOPER, GUEST, MAINTAINER, REPORTER
 from tests.forges.harness import PROJECT, GitLabBot, gitlab_bot
 from tests.forges.test_gitlab_commands import replies, say
-from tests.promotion.setup import gitops_text
+from tests.promotion.test_commands import IMAGE, NEW, OLD, PROD, STAGING, _kustomization
 
 __all__ = ["gitlab_bot"]
 
 GITOPS = "acme/platform/gitops"
 TRAINING = "acme/ml/app-training"
-STAGING = "deploy/staging/kustomization.yaml"
-PROD = "deploy/prod/kustomization.yaml"
-IMAGE = "registry.example.com/team/app"
-OLD = "sha256:" + "1" * 64
-NEW = "sha256:" + "2" * 64
-ZERO = "sha256:" + "0" * 64
 AUTHOR = "alice"
 ROLES = {"gina": GUEST, "rita": REPORTER, "mallory": DEVELOPER, "dave": DEVELOPER, AUTHOR: 30}
-
-
-def _kustomization(tag: str, digest: str) -> str:
-    text = gitops_text("kustomization.yaml", REGISTRY="registry.example.com")
-    return text.replace('newTag: "1.3.0"', f'newTag: "{tag}"').replace(ZERO, digest)
 
 
 def _config(**prod: Any) -> BotConfig:
