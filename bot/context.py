@@ -15,7 +15,7 @@ from bot.ledger.store import LedgerStore
 from bot.pipeline.retry import PermanentError
 from bot.promotion.sources import ArtifactSources
 from bot.publisher import Publisher
-from bot.repo_config import RepoConfig, RepoConfigCache, effective_config
+from bot.repo_config import GITLAB_KEY, RepoConfig, RepoConfigCache, effective_config
 from schemas.audit import AuditRecord
 from schemas.config import BotConfig
 from schemas.envelope import Envelope, payload_dict
@@ -63,10 +63,26 @@ class Context:
         await self.publisher.audit(record)
 
     async def repo_config(self, owner: str, repo: str) -> RepoConfig:
-        """The config in force for `owner/repo`: central, with the repository's file merged."""
+        """The config in force for `owner/repo`: central, with the repository's file merged.
+
+        For a GitLab event, `owner/repo` is the project's path and its forge reads the file.
+        """
+        forge = self.forge
+        if forge is not None:
+            project = f"{owner}/{repo}"
+            if self.repo_configs is None:
+                return await forge.repo_config(self.config, project)
+            return await self.repo_configs.get_read(
+                f"{GITLAB_KEY}{project}", lambda: forge.repo_config(self.config, project)
+            )
         if self.repo_configs is None:
             return await effective_config(self.gh, self.config, owner, repo)
         return await self.repo_configs.get(self.gh, self.config, owner, repo)
+
+    async def project_config(self, project: str) -> RepoConfig:
+        """`repo_config` for a GitLab project's path (`group/subgroup/project`)."""
+        owner, _, repo = project.rpartition("/")
+        return await self.repo_config(owner, repo)
 
     @property
     def change_forge(self) -> Forge:

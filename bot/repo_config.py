@@ -1,4 +1,4 @@
-"""A repository's own `.github/ferrybot.yml`, merged over the central config in allowed keys."""
+"""A repository's or project's own `.github/ferrybot.yml`, merged over the central config."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import base64
 import binascii
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,8 @@ from schemas.config import BotConfig
 from schemas.envelope import Envelope, Source, payload_dict
 
 _MARKER = "<!-- ferrybot:repo-config sha={sha} -->"
+# The cache key prefix of GitLab projects.
+GITLAB_KEY = "gitlab:"
 MAX_FILE_BYTES = 64 * 1024
 # A repo file sets a few dotted keys, a handful of levels deep. These bounds are far above
 # that and far below what would make loading, merging or validating it recurse or run long.
@@ -65,11 +67,23 @@ async def effective_config(gh: GitHubAPI, central: BotConfig, owner: str, repo: 
         )
     sha = str(item.get("sha", "")) if isinstance(item, dict) else ""
     try:
-        data = _load(item, policy.path)
-        merged = merge_overrides(central, data, policy.allowed_overrides, policy.path)
+        text = _github_text(item, policy.path)
     except ValueError as exc:
         return RepoConfig(central, str(exc), sha)
-    return RepoConfig(merged, None, sha)
+    return config_from_file(central, text, sha)
+
+
+def config_from_file(central: BotConfig, text: str, blob_sha: str) -> RepoConfig:
+    """`central` with the repo file's allowed keys merged in, or set aside saying why."""
+    policy = central.repo_config
+    try:
+        if len(text.encode()) > MAX_FILE_BYTES:
+            raise ValueError(f"`{policy.path}` is larger than {MAX_FILE_BYTES // 1024} KiB")
+        data = parse_repo_file(text, policy.path)
+        merged = merge_overrides(central, data, policy.allowed_overrides, policy.path)
+    except ValueError as exc:
+        return RepoConfig(central, str(exc), blob_sha)
+    return RepoConfig(merged, None, blob_sha)
 
 
 class RepoConfigCache:
@@ -94,14 +108,24 @@ class RepoConfigCache:
 
     async def get(self, gh: GitHubAPI, central: BotConfig, owner: str, repo: str) -> RepoConfig:
         """The cached config for `owner/repo`, read from GitHub when missing or expired."""
-        key = f"{owner}/{repo}".lower()
+        return await self.get_read(
+            f"{owner}/{repo}", lambda: effective_config(gh, central, owner, repo)
+        )
+
+    async def get_read(self, key: str, read: Callable[[], Awaitable[RepoConfig]]) -> RepoConfig:
+        """The cached config under `key`, from `read()` when missing or expired.
+
+        GitHub repositories are keyed `owner/repo`, GitLab projects `gitlab:group/project`
+        (no GitHub name holds a colon), so the two never share an entry.
+        """
+        key = key.lower()
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             entry = self._entries.get(key)
             if entry is not None and self._clock() - entry[0] < self._ttl:
                 self._entries.move_to_end(key)
                 return entry[1]
-            result = await effective_config(gh, central, owner, repo)
+            result = await read()
             self._entries[key] = (self._clock(), result)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
@@ -115,9 +139,17 @@ class RepoConfigCache:
 
     def note_event(self, envelope: Envelope) -> None:
         """Forget a repository's entry when the event is a push to its default branch."""
-        if envelope.source is not Source.GITHUB or envelope.event != "push":
+        if envelope.event != "push":
             return
         payload = payload_dict(envelope)
+        if envelope.source is Source.GITLAB:
+            project = payload.get("project")
+            if isinstance(project, dict) and isinstance(project.get("path_with_namespace"), str):
+                if payload.get("ref") == f"refs/heads/{project.get('default_branch')}":
+                    self._entries.pop(f"{GITLAB_KEY}{project['path_with_namespace']}".lower(), None)
+            return
+        if envelope.source is not Source.GITHUB:
+            return
         repository = payload.get("repository")
         if not isinstance(repository, dict):
             return
@@ -128,7 +160,7 @@ class RepoConfigCache:
             self.forget(owner, repo)
 
 
-def _load(item: Any, path: str) -> dict[str, Any]:
+def _github_text(item: Any, path: str) -> str:
     if not isinstance(item, dict) or item.get("type") != "file":
         raise ValueError(f"`{path}` is not a file")
     too_big = ValueError(f"`{path}` is larger than {MAX_FILE_BYTES // 1024} KiB")
@@ -139,10 +171,9 @@ def _load(item: Any, path: str) -> dict[str, Any]:
         raw = base64.b64decode(item.get("content", ""))
         if len(raw) > MAX_FILE_BYTES:
             raise too_big
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise ValueError(f"`{path}` is not UTF-8 text") from None
-    return parse_repo_file(text, path)
 
 
 def parse_repo_file(text: str, path: str) -> dict[str, Any]:
@@ -211,13 +242,26 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
+def problem_marker(result: RepoConfig) -> str:
+    """The hidden marker of the problem report about this version of the file."""
+    return _MARKER.format(sha=result.blob_sha or "-")
+
+
+def problem_text(result: RepoConfig) -> str:
+    """What the problem report says: the file was set aside, why, and how to apply it."""
+    return (
+        f"ferrybot is using the central configuration for this repository: "
+        f"{result.problem}. Fix the file on the default branch to apply its settings."
+    )
+
+
 async def report_problem(
     gh: GitHubAPI, owner: str, repo: str, number: int, result: RepoConfig
 ) -> bool:
     """Say on the pull request, once per file version, that the repo file was set aside."""
     if result.problem is None:
         return False
-    marker = _MARKER.format(sha=result.blob_sha or "-")
+    marker = problem_marker(result)
     async for comment in gh.getiter(
         "/repos/{owner}/{repo}/issues/{issue_number}/comments{?per_page}",
         url_vars={"owner": owner, "repo": repo, "issue_number": str(number), "per_page": "100"},
@@ -227,13 +271,6 @@ async def report_problem(
     await gh.post(
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",
         url_vars={"owner": owner, "repo": repo, "issue_number": str(number)},
-        data={
-            "body": fit(
-                f"ferrybot is using the central configuration for this repository: "
-                f"{result.problem}. Fix the file on the default branch to apply its settings.",
-                COMMENT_BODY,
-                keep=f"\n\n{marker}",
-            )
-        },
+        data={"body": fit(problem_text(result), COMMENT_BODY, keep=f"\n\n{marker}")},
     )
     return True

@@ -190,11 +190,12 @@ async def manifests_check(ctx: Context) -> None:
 async def change_manifests_check(ctx: Context) -> None:
     """Validate a GitLab merge request's changed manifests on each new head."""
     hook = ctx.event(MergeRequestHook)
-    config = ctx.config.manifests
-    if not applies(hook.project.path_with_namespace, config):
-        return
+    project = hook.project.path_with_namespace
+    if not applies(project, ctx.config.manifests):
+        return  # no file read for the many projects that are not GitOps ones
     if ctx.envelope.action == "update" and hook.object_attributes.oldrev is None:
         return  # a title or label edit: the files, and so the verdict, are unchanged
+    config = (await ctx.project_config(project)).config.manifests
     forge = ctx.change_forge
     change = await ctx.change()
     result = await evaluate_change_manifests(forge, change, config)

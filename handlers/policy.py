@@ -22,7 +22,7 @@ from bot.forges.github.changes import change_from_pull
 from bot.forges.port import ChangeRequest, Forge
 from bot.pipeline.dispatch import on
 from bot.promotion.markdown import cell
-from bot.repo_config import report_problem
+from bot.repo_config import problem_marker, problem_text, report_problem
 from schemas.config import BotConfig, PolicyConfig
 from schemas.envelope import Source
 from schemas.github import PullRequestEvent
@@ -246,9 +246,10 @@ async def change_policy_check(ctx: Context) -> None:
     change = await ctx.change()
     hook = ctx.event(MergeRequestHook)
     new_head = ctx.envelope.action in ("open", "reopen") or hook.object_attributes.oldrev
-    if ctx.config.policy.size_labels and new_head:
+    policy = (await ctx.project_config(change.project)).config.policy
+    if policy.size_labels and new_head:
         # Only a new head changes the size; the echo of ferrybot's own label is an `update`.
-        change = await apply_change_size_label(ctx.change_forge, change, ctx.config.policy)
+        change = await apply_change_size_label(ctx.change_forge, change, policy)
     await publish_change_policy(ctx, change)
 
 
@@ -256,13 +257,28 @@ async def change_policy_check(ctx: Context) -> None:
 async def publish_change_policy(ctx: Context, change: ChangeRequest) -> None:
     """Publish the policy verdict for `change` through the event's forge."""
     forge = ctx.change_forge
-    policy = ctx.config.policy
+    policy = (await ctx.project_config(change.project)).config.policy
     pr = None
     if policy.rules:
         pr = change_variable(change, await forge.changed_paths(change, 3000))
     result = evaluate_policy(change.title, sorted(change.labels), policy, pr)
     await forge.set_check(change, result)
     ctx.log.debug("policy.published", conclusion=result.conclusion.value, sha=change.head_sha)
+
+
+@on("merge_request.open", "merge_request.reopen", "merge_request.update", source=Source.GITLAB)
+async def change_repo_config_problem(ctx: Context) -> None:
+    """Say in a ferrybot note on a new or pushed merge request, once per version of the file,
+    that the project's own config file was set aside."""
+    hook = ctx.event(MergeRequestHook)
+    if ctx.envelope.action == "update" and hook.object_attributes.oldrev is None:
+        return  # a title or label edit: said already when the head was new
+    result = await ctx.project_config(hook.project.path_with_namespace)
+    if result.problem is None:
+        return
+    await ctx.change_forge.upsert_note(
+        await ctx.change(), problem_marker(result), problem_text(result)
+    )
 
 
 @on("pull_request.opened", "pull_request.synchronize")

@@ -97,8 +97,9 @@ async def review_approval_check(ctx: Context) -> None:
 async def publish_review_approval(ctx: Context, change: ChangeRequest) -> None:
     """Publish the approval verdict for `change` from its approvals through the event's forge."""
     forge = ctx.change_forge
-    approvals = await count_approvals(forge, change, ctx.config)
+    config = (await ctx.project_config(change.project)).config
+    approvals = await count_approvals(forge, change, config)
     trusted = await forge.labels_set_by_ferrybot(change)
-    result = evaluate_review_approval(change, approvals, trusted, ctx.config)
+    result = evaluate_review_approval(change, approvals, trusted, config)
     await forge.set_check(change, result)
     ctx.log.debug("approval.published", conclusion=result.conclusion.value, sha=change.head_sha)

@@ -14,7 +14,6 @@ from bot.commands.rechecks import recheck
 from bot.context import Context
 from bot.pipeline.dispatch import on
 from bot.promotion.markdown import cell
-from bot.repo_config import effective_config
 from bot.trust.secrets import FileDiff, SecretScan, scan_added_lines
 from schemas.audit import AuditRecord
 from schemas.config import BotConfig
@@ -181,7 +180,7 @@ async def secrets_check(ctx: Context) -> None:
     """Publish the secrets verdict on the pull request's head commit."""
     event = ctx.event(PullRequestEvent)
     owner, repo, pr = event.repository.owner_login, event.repository.name, event.pull_request
-    repo_config = await effective_config(ctx.gh, ctx.config, owner, repo)
+    repo_config = await ctx.repo_config(owner, repo)
     state = PullState(owner, repo, pr, set(pr.label_names))
     await publish_secrets(ctx, state, repo_config.config)
 
@@ -189,12 +188,12 @@ async def secrets_check(ctx: Context) -> None:
 @on("merge_request.open", "merge_request.reopen", "merge_request.update", source=Source.GITLAB)
 async def change_secrets_check(ctx: Context) -> None:
     """Scan a GitLab merge request's added lines on each new head; publish on the head."""
-    settings = ctx.config.secrets
     hook = ctx.event(MergeRequestHook)
-    if not settings.enabled:
-        return
     if ctx.envelope.action == "update" and hook.object_attributes.oldrev is None:
         return  # a title or label edit adds no lines
+    settings = (await ctx.project_config(hook.project.path_with_namespace)).config.secrets
+    if not settings.enabled:
+        return
     forge = ctx.change_forge
     change = await ctx.change()
     diffs = [FileDiff(path, patch) for path, patch in await forge.file_diffs(change, MAX_FILES)]

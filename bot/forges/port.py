@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.context import Context
     from bot.permissions import Decision
     from bot.repo_config import RepoConfig
+    from schemas.config import BotConfig
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,10 @@ class Forge(Protocol):
 
     async def read_file(self, project: str, path: str, ref: str) -> str | None:
         """A file's text at `ref` (a commit SHA for a change's own content), or None."""
+        ...
+
+    async def repo_config(self, central: BotConfig, project: str) -> RepoConfig:
+        """`central` with the project's own config file (on its default branch) merged in."""
         ...
 
     async def labels_set_by_ferrybot(self, change: ChangeRequest) -> frozenset[str]:

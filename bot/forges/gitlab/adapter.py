@@ -16,7 +16,7 @@ from gidgetlab.exceptions import BadRequest
 from bot.checks import CheckResult, Conclusion, text_and_listing
 from bot.forges.gitlab.client import DryRunGitLabClient
 from bot.forges.gitlab.commands import GitLabCommandPort
-from bot.forges.gitlab.markdown import SECTION_LIMIT, without_quick_actions
+from bot.forges.gitlab.markdown import NOTE_LIMIT, SECTION_LIMIT, without_quick_actions
 from bot.forges.gitlab.notes import (
     DETAILS_MARKER,
     NoteMemory,
@@ -25,6 +25,7 @@ from bot.forges.gitlab.notes import (
     with_section,
     write_note,
 )
+from bot.forges.gitlab.repo_config import project_config
 from bot.forges.gitlab.statuses import StatusKey, StatusMemory, publish_status
 from bot.forges.gitlab.subjects import merge_request_in_subject, project_path
 from bot.forges.port import (
@@ -43,6 +44,8 @@ from schemas.forges import ForgeKind
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.repo_config import RepoConfig
+    from schemas.config import BotConfig
 
 
 # GitLab's access levels (members API) in ferrybot's role names: Reporters triage, Developers
@@ -188,9 +191,13 @@ class GitLabForge:
         return "passed" if states == {"success"} and required <= newest.keys() else "pending"
 
     async def upsert_note(self, change: ChangeRequest, marker: str, body: str) -> str | None:
-        """Keep one ferrybot note carrying `marker`, edited in place; its URL."""
+        """Keep one ferrybot note carrying `marker`, edited in place; its URL.
+
+        The body is bounded to a note's size and no line of it can run as a quick action.
+        """
         note = await self._own_note(change, marker)
-        return await self._write(change, marker, note, f"{marker}\n{body}")
+        text = fit(without_quick_actions(body), NOTE_LIMIT - len(marker) - 1)
+        return await self._write(change, marker, note, f"{marker}\n{text}")
 
     async def add_labels(self, change: ChangeRequest, names: Sequence[str]) -> None:
         """Add the labels the change lacks, in one request."""
@@ -412,6 +419,10 @@ class GitLabForge:
                 return None
             raise
         return str(found["commit"]["id"])
+
+    async def repo_config(self, central: BotConfig, project: str) -> RepoConfig:
+        """The central config with the project's file from its default branch merged in."""
+        return await project_config(self._gl, central, project)
 
     async def read_file(self, project: str, path: str, ref: str) -> str | None:
         """A file's text at `ref` (repository files API), or None when it is not there."""

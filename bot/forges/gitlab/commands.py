@@ -120,8 +120,8 @@ class GitLabCommandPort:
         return ChangeState(change, set(change.labels))
 
     async def config(self, source: CommentSource) -> RepoConfig:
-        """The central config: GitLab projects carry no repository config file yet."""
-        return RepoConfig(self._ctx.config)
+        """The central config with the project's own file (default branch) merged in."""
+        return await self._ctx.project_config(_project(source))
 
     def permissions(self, source: CommentSource) -> ProjectRoles:
         """Effective roles in the note's project; the author is asked by the id GitLab sent."""
