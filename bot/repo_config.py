@@ -41,6 +41,19 @@ class RepoConfig:
     blob_sha: str | None = None
 
 
+def unreadable_file(central: BotConfig, exc: Exception, status: int, forge: str) -> RepoConfig:
+    """The central config when the file's read was refused: absent is normal, other refusals
+    are said on the change (rather than dead-lettering every handler that reads the config);
+    a transient failure is raised again for the retry policy.
+    """
+    if status == 404:
+        return RepoConfig(central)
+    if is_transient(exc):
+        raise exc
+    path = central.repo_config.path
+    return RepoConfig(central, f"`{path}` could not be read ({forge} answered {status})")
+
+
 async def effective_config(gh: GitHubAPI, central: BotConfig, owner: str, repo: str) -> RepoConfig:
     """The central config with the repo file's allowed keys merged in.
 
@@ -57,14 +70,7 @@ async def effective_config(gh: GitHubAPI, central: BotConfig, owner: str, repo: 
             url_vars={"owner": owner, "repo": repo, "path": policy.path},
         )
     except gidgethub.BadRequest as exc:
-        if int(exc.status_code) == 404:
-            return RepoConfig(central)
-        if is_transient(exc):
-            raise
-        # Say so on the PR rather than dead-letter every handler that reads the config.
-        return RepoConfig(
-            central, f"`{policy.path}` could not be read (GitHub answered {int(exc.status_code)})"
-        )
+        return unreadable_file(central, exc, int(exc.status_code), "GitHub")
     sha = str(item.get("sha", "")) if isinstance(item, dict) else ""
     try:
         text = _github_text(item, policy.path)

@@ -10,8 +10,7 @@ from gidgetlab.abc import GitLabAPI
 from gidgetlab.exceptions import BadRequest
 
 from bot.forges.gitlab.subjects import project_path
-from bot.pipeline.retry import is_transient
-from bot.repo_config import MAX_FILE_BYTES, RepoConfig, config_from_file
+from bot.repo_config import MAX_FILE_BYTES, RepoConfig, config_from_file, unreadable_file
 from schemas.config import BotConfig
 
 
@@ -33,14 +32,7 @@ async def project_config(gl: GitLabAPI, central: BotConfig, project: str) -> Rep
             {"ref": branch},
         )
     except BadRequest as exc:
-        if int(exc.status_code) == 404:
-            return RepoConfig(central)
-        if is_transient(exc):
-            raise
-        # Say so on the merge request rather than dead-letter every handler reading the config.
-        return RepoConfig(
-            central, f"`{policy.path}` could not be read (GitLab answered {int(exc.status_code)})"
-        )
+        return unreadable_file(central, exc, int(exc.status_code), "GitLab")
     blob = str(entry.get("blob_id", ""))
     too_big = f"`{policy.path}` is larger than {MAX_FILE_BYTES // 1024} KiB"
     size = entry.get("size")
