@@ -14,7 +14,7 @@ from bot.ledger.decode import record_facts
 from bot.ledger.facts import Fact
 from bot.ledger.store import LedgerStore
 from bot.logs import get_logger
-from bot.pipeline.bus import MAX_MESSAGE_BYTES, client_params, close_quietly
+from bot.pipeline.bus import MAX_MESSAGE_BYTES, client_params, close_quietly, fetch_unless_stopped
 from bot.settings import Settings
 
 log = get_logger(component="ledger")
@@ -67,7 +67,9 @@ class Projector:
         """Fetch, apply, commit until `stop` is called."""
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+                batches = await fetch_unless_stopped(
+                    self._consumer, self._stopping, timeout_ms=200, max_records=500
+                )
                 if not batches:
                     continue
                 facts: list[Fact] = []

@@ -15,7 +15,7 @@ from bot.logs import get_logger, redactor
 from bot.notify.delivery import Delivery
 from bot.notify.offsets import PendingOffsets, Ticket
 from bot.notify.routing import channels_for
-from bot.pipeline.bus import close_quietly, consumer_params
+from bot.pipeline.bus import close_quietly, consumer_params, fetch_unless_stopped
 from bot.pipeline.dedupe import DeliveryDedupe
 from bot.settings import Settings
 from schemas.notification import Notification
@@ -88,7 +88,9 @@ class Notifier:
         """Fetch, route and queue records until `stop` is called, then commit and leave."""
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+                batches = await fetch_unless_stopped(
+                    self._consumer, self._stopping, timeout_ms=200, max_records=500
+                )
                 for tp, records in batches.items():
                     for record in records:
                         self._accept(tp, record)

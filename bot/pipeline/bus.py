@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
@@ -24,6 +24,8 @@ log = get_logger(component="bus")
 # GitHub sends bodies up to 25 MB; the envelope adds a little. Kafka's defaults (1 MB) would
 # refuse such an event, so topics, producer and consumer are all raised to this.
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+# What one fetch returns: per partition, its records in offset order.
+Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 # How long asking the cluster what it supports may take before the producer gives up starting.
 PROBE_TIMEOUT = 30.0
 
@@ -185,6 +187,30 @@ async def close_quietly(closing: Awaitable[None], within: float) -> None:
         # aiokafka's fetcher re-raises the cancellation of its own retry sleep when it is
         # closed while the broker is gone; that is the end of the client, not of the caller.
         log.debug("kafka.close_cancelled")
+
+
+async def fetch_unless_stopped(
+    consumer: AIOKafkaConsumer, stopping: asyncio.Event | None, timeout_ms: int, max_records: int
+) -> Batches:
+    """`consumer.getmany(...)`, or nothing if `stopping` is set before it returns."""
+    # getmany waits without bound while a group rebalance is in progress (aiokafka 0.14,
+    # Fetcher.fetched_records), and a broker lost in the middle of a JoinGroup leaves it
+    # in progress for good: a stop must not wait on that. Cancelling getmany there drains
+    # nothing, so no fetched record is dropped; one that completed first is returned.
+    fetching: Awaitable[Batches] = consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+    if stopping is None:
+        return await fetching
+    fetch: asyncio.Future[Batches] = asyncio.ensure_future(fetching)
+    stop_wait = asyncio.ensure_future(stopping.wait())
+    racing: set[asyncio.Future[Any]] = {fetch, stop_wait}
+    try:
+        await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop_wait.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            await asyncio.wait({fetch})
+    return {} if fetch.cancelled() else fetch.result()
 
 
 class EventProducer:

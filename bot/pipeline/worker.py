@@ -35,6 +35,7 @@ from bot.pipeline.bus import (
     EventProducer,
     close_quietly,
     consumer_params,
+    fetch_unless_stopped,
 )
 from bot.pipeline.dedupe import DeliveryDedupe
 from bot.pipeline.dispatch import Handler, Registry
@@ -166,8 +167,13 @@ class Worker:
 
     async def _fetch_round(self) -> int:
         # Never more in one fetch than the buffer holds: the bound is 2 x max_buffered.
-        batches = await self._consumer.getmany(
-            timeout_ms=200, max_records=min(500, self._settings.worker_max_buffered)
+        # A drain runs after the stop and has its own bound, so only an ordinary round yields
+        # to the stop.
+        batches = await fetch_unless_stopped(
+            self._consumer,
+            None if self._draining else self._stopping,
+            timeout_ms=200,
+            max_records=min(500, self._settings.worker_max_buffered),
         )
         if self._stopping.is_set() and not self._draining:
             # Fetched while the stop began: not started. Back to the first of them, so that a

@@ -9,15 +9,22 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from bot.cli.send import SendResult, send_github
 from bot.pipeline.broker import free_port
-from tests.support.bot import eventually
+from bot.pipeline.bus import close_quietly, consumer_params, fetch_unless_stopped
+from bot.pipeline.runtime import Components
+from tests.fakegithub.server import FakeGitHub
+from tests.support.bot import bot_settings, eventually, install_app, running_bot
+from tests.support.broker import TansuProcess, bus_settings
 from tests.support.payloads import DATA
 from tests.support.processes import BotProcess, bot_env
 
 SAMPLE = (DATA / "github" / "webhooks" / "pull_request.opened.0.json").read_bytes()
 BURST = 30
+# A stop with the broker gone waits out bounded broker calls (10 s each), never for good.
+STOP_BOUND = 45.0
 # The stop sequence, as its log lines must appear.
 ORDER = [
     "runtime.stopping",
@@ -179,3 +186,41 @@ async def test_stop_after_the_broker_died_exits_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in text and "ProcessLookupError" not in text
     assert "broker.already_exited" in bot.messages()
     assert bot.messages().count("kafka.broker_lost") == 1
+
+
+async def test_a_stop_while_the_groups_are_still_joining_a_lost_broker_ends(
+    fake_github: FakeGitHub, own_broker: TansuProcess, tmp_path: Path
+) -> None:
+    """The broker lost before the worker, notifier and ledger groups got their partitions:
+    aiokafka's fetch then waits for an assignment that never comes, yet the stop ends."""
+    app = install_app(fake_github)
+    settings = bot_settings(own_broker.bootstrap_servers, fake_github, app, tmp_path)
+    parts = Components(ingress=False, reconciler=False)
+    async with running_bot(settings, parts, stop_within=STOP_BOUND):
+        # Tansu takes seconds to answer a first JoinGroup; all three are waiting on it.
+        own_broker.stop()
+        await asyncio.sleep(1)
+
+
+async def test_a_fetch_waiting_on_a_lost_group_yields_to_the_stop(
+    own_broker: TansuProcess,
+) -> None:
+    """The trap itself: getmany mid-rebalance waits for good; `fetch_unless_stopped` gives
+    it up (empty) as soon as the stop comes, and the consumer still closes."""
+    settings = bus_settings(own_broker.bootstrap_servers)
+    consumer = AIOKafkaConsumer(
+        **consumer_params(settings, own_broker.bootstrap_servers),
+        group_id=settings.kafka_consumer_group,
+    )
+    await consumer.start()
+    try:
+        consumer.subscribe([settings.topic_events])
+        own_broker.stop()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(consumer.getmany(timeout_ms=200), 5)
+        stopping = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.5, stopping.set)
+        fetch = fetch_unless_stopped(consumer, stopping, timeout_ms=200, max_records=10)
+        assert await asyncio.wait_for(fetch, STOP_BOUND) == {}
+    finally:
+        await close_quietly(consumer.stop(), 10)

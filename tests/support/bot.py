@@ -101,9 +101,9 @@ async def deliver(
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    settings: Settings, components: Components | None = None
+    settings: Settings, components: Components | None = None, stop_within: float = 60.0
 ) -> AsyncIterator[None]:
-    """The bot's `serve` in this event loop, stopped (gracefully) on exit."""
+    """The bot's `serve` in this event loop, stopped (gracefully) within `stop_within` s."""
     stop, started = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(serve(settings, components, stop=stop, started=started))
     waiter = asyncio.create_task(started.wait())
@@ -115,7 +115,7 @@ async def running_bot(
         yield
     finally:
         stop.set()
-        await asyncio.wait_for(task, 60)
+        await asyncio.wait_for(task, stop_within)
 
 
 async def eventually(check: Callable[[], bool], within: float = 30.0, what: str = "") -> None:
